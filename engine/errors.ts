@@ -1,0 +1,133 @@
+/**
+ * One registry of every error a user can cause. Each code has a summary (what went wrong) and a fix
+ * (what to change). Throw sites add the specifics: the bad value, quoted, and where it came from.
+ * The README's error table documents every code; `errors.test.ts` keeps the two in step.
+ */
+export const errorCatalog = {
+  // --- definitions and graph -------------------------------------------------------------------
+  STRATA_ERR_INVALID_ASSET_KEY: {
+    summary: "An asset key is not of the form <layer>/<name>.",
+    fix: "Use lower-case segments of letters, digits and underscores separated by '/', e.g. 'silver/sales'.",
+  },
+  STRATA_ERR_NOT_AN_ASSET: {
+    summary: "A class in Definitions or in `ins` is not decorated with @asset or @multiAsset.",
+    fix: "Decorate the class with @asset({...}) or pass an AssetDefinition.",
+  },
+  STRATA_ERR_DUPLICATE_ASSET_KEY: {
+    summary: "Two assets declare the same key.",
+    fix: "Rename one of them, or remove the duplicate entry from Definitions.",
+  },
+  STRATA_ERR_UNKNOWN_DEPENDENCY: {
+    summary: "An asset depends on a key that no asset in Definitions declares.",
+    fix: "Fix the key (see the suggestion) or add the upstream asset to Definitions.",
+  },
+  STRATA_ERR_DEPENDENCY_CYCLE: {
+    summary: "The asset graph has a cycle.",
+    fix: "Break the cycle: one of the assets on the printed path must not depend on the next.",
+  },
+  STRATA_ERR_MISSING_BINDING: {
+    summary: "An asset needs a resource that the container does not provide.",
+    fix: "Bind the named token in the resource bindings passed to Definitions.",
+  },
+  STRATA_ERR_DUPLICATE_DEFINITION: {
+    summary: "Two checks, sensors or schedules share a name.",
+    fix: "Give each check (per asset), sensor and schedule a unique name.",
+  },
+  STRATA_ERR_INVALID_PARTITIONS: {
+    summary: "A partitions definition is invalid.",
+    fix: "Daily partitions need a start date (YYYY-MM-DD) and a valid IANA timezone; static partitions need unique, non-empty keys.",
+  },
+  STRATA_ERR_UNKNOWN_PARTITION: {
+    summary: "A partition key is not part of the asset's partitions definition.",
+    fix: "Use a key listed by `strata list --partitions` (daily keys are YYYY-MM-DD, within start and today).",
+  },
+  STRATA_ERR_PARTITION_MISMATCH: {
+    summary: "The selected assets do not share one partitions definition, or a partition was given for an unpartitioned selection.",
+    fix: "Select only assets with the same partitions definition when passing --partition/--from/--to, or drop the partition flags.",
+  },
+  STRATA_ERR_INVALID_SELECTION: {
+    summary: "An asset selection does not parse or matches no asset.",
+    fix: "Use key, +key, key+, 2+key, layer:<l>, group:<g>, tag:<k>=<v> or *, separated by commas; see `strata list`.",
+  },
+  STRATA_ERR_INVALID_CRON: {
+    summary: "A cron expression or timezone is invalid.",
+    fix: "Use a 5-field cron expression (e.g. '0 2 * * *') and an IANA timezone (e.g. 'UTC', 'Europe/Paris').",
+  },
+  STRATA_ERR_INVALID_OPTION: {
+    summary: "An option given to a definition or command is invalid.",
+    fix: "Correct the quoted option as the message says.",
+  },
+  // --- execution -----------------------------------------------------------------------------
+  STRATA_ERR_STEP_FAILED: {
+    summary: "An asset's materialize() threw after all retries.",
+    fix: "Read the step's error in `strata logs <run>`; fix the cause and re-run the failed assets.",
+  },
+  STRATA_ERR_RUN_CANCELLED: {
+    summary: "The run was cancelled before the step finished.",
+    fix: "Re-run the selection when ready; completed steps keep their materialisations.",
+  },
+  STRATA_ERR_MISSING_INPUT: {
+    summary: "An input's upstream value has never been materialised, so it cannot be loaded.",
+    fix: "Materialise the upstream asset first, or include it in the selection (e.g. '+<key>').",
+  },
+  STRATA_ERR_UNKNOWN_RUN: {
+    summary: "No run or backfill has the given id.",
+    fix: "List runs with `strata runs` and copy an id from there.",
+  },
+  STRATA_ERR_BACKFILL_STATE: {
+    summary: "The backfill cannot do that in its current state.",
+    fix: "Only a running or paused backfill can be resumed or cancelled; start a new backfill otherwise.",
+  },
+  STRATA_ERR_USAGE: {
+    summary: "The command line is not valid.",
+    fix: "Run `strata help` to see the commands and their flags.",
+  },
+  // --- storage -------------------------------------------------------------------------------
+  STRATA_ERR_STORAGE: {
+    summary: "The run storage could not be opened or written.",
+    fix: "Check that the .strata folder is writable and not used by an incompatible Strata version.",
+  },
+  STRATA_ERR_IO_MANAGER: {
+    summary: "The IO manager could not store or load an asset's value.",
+    fix: "Return JSON-serialisable values from materialize(), or bind an IO manager that can store them.",
+  },
+} as const satisfies Record<string, { summary: string; fix: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+const brand = Symbol.for("strata.error");
+
+/** A coded error. Use `StrataError.is(e)` rather than instanceof: it also works across module copies. */
+export class StrataError extends Error {
+  readonly [brand] = true;
+  readonly code: ErrorCode;
+  readonly fix: string;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    const fix = errorCatalog[code].fix;
+    super(`${code}: ${message} Fix: ${fix}`, options);
+    this.name = "StrataError";
+    this.code = code;
+    this.fix = fix;
+    this.details = details;
+  }
+
+  static is(value: unknown, code?: ErrorCode): value is StrataError {
+    if (!(value instanceof Error) || !(brand in value) || value[brand] !== true) return false;
+    return code === undefined || ("code" in value && value.code === code);
+  }
+}
+
+/** Quote a user-supplied value for an error message, bounded so a huge value stays readable. */
+export function quote(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const shown = text === undefined ? String(value) : text;
+  return JSON.stringify(shown.length > 200 ? `${shown.slice(0, 200)}…` : shown);
+}
+
+/** Turn anything thrown into an Error with a message, without losing a StrataError's code. */
+export function asError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
+}
