@@ -91,6 +91,51 @@ export const errorCatalog = {
     summary: "The IO manager could not store or load an asset's value.",
     fix: "Return JSON-serialisable values from materialize(), or bind an IO manager that can store them.",
   },
+  // --- delta writer (resources/delta/writer et al.) -------------------------------------------
+  STRATA_ERR_DELTA_UNSUPPORTED_WRITER: {
+    summary: "The Delta table needs a writer version or writer feature that Strata does not implement (Strata writes protocol (1,2) and the writer features appendOnly and invariants).",
+    fix: "Write to this table with an engine that supports the quoted features, or recreate it without them (e.g. without deletion vectors or column mapping).",
+  },
+  STRATA_ERR_DELTA_CONCURRENT_MODIFICATION: {
+    summary: "Another writer committed a conflicting change (removed a file this write read or rewrote, or changed the table metadata or protocol) and retrying did not resolve it.",
+    fix: "Re-run the operation; it will read the new table version. If it keeps failing, serialise the conflicting writers (e.g. one merge per table at a time).",
+  },
+  STRATA_ERR_DELTA_SCHEMA_MISMATCH: {
+    summary: "A frame's columns do not fit the Delta table schema (an unknown column, a missing non-nullable column, or a missing partition column).",
+    fix: "Select the table's columns (see the quoted schema), or pass mergeSchema: true to add new nullable columns.",
+  },
+  STRATA_ERR_DELTA_TYPE_CHANGE: {
+    summary: "A column's type in the frame differs from its type in the Delta table; Delta does not change column types in place.",
+    fix: "Cast the column to the table's type before writing, or write the new type under a new column name.",
+  },
+  STRATA_ERR_DELTA_APPEND_ONLY: {
+    summary: "The Delta table has delta.appendOnly=true, so rows cannot be updated, deleted or overwritten.",
+    fix: "Only append to this table, or set delta.appendOnly to false in its properties if changing data is intended.",
+  },
+  STRATA_ERR_DELTA_INVARIANT_VIOLATED: {
+    summary: "Rows violate a column invariant of the Delta table (NOT NULL or a delta.invariants expression), or an invariant cannot be evaluated.",
+    fix: "Fix or filter the quoted rows before writing; nothing was committed.",
+  },
+  STRATA_ERR_DELTA_TABLE_EXISTS: {
+    summary: "A Delta table already exists where a new one was to be created.",
+    fix: "Open the existing table instead, or choose another location.",
+  },
+  STRATA_ERR_DELTA_DUPLICATE_SOURCE_KEY: {
+    summary: "The merge source has several rows with the same key, so it is ambiguous which one should win.",
+    fix: "Deduplicate the source on the merge keys before merging (keep one row per key).",
+  },
+  STRATA_ERR_DELTA_PARTITION_PREDICATE: {
+    summary: "An overwrite's partition predicate names a non-partition column, or the frame has rows outside the partitions it overwrites.",
+    fix: "Name only partition columns in the predicate, and write only rows that match it.",
+  },
+  STRATA_ERR_DELTA_RETENTION_TOO_SHORT: {
+    summary: "A vacuum retention shorter than the table's deleted-file retention (default 7 days) could delete files that running readers still need.",
+    fix: "Use a retention of at least the quoted minimum, or pass force: true if no reader or writer can be using older versions.",
+  },
+  STRATA_ERR_DELTA_INVALID_WRITE: {
+    summary: "A Delta write was given an invalid option (an unknown key or partition column, an empty key list, a bad property value).",
+    fix: "Correct the quoted option as the message says.",
+  },
 } as const satisfies Record<string, { summary: string; fix: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
