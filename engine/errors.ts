@@ -136,6 +136,19 @@ export const errorCatalog = {
     summary: "A Delta write was given an invalid option (an unknown key or partition column, an empty key list, a bad property value).",
     fix: "Correct the quoted option as the message says.",
   },
+  // --- warehouse and gold SQL project -----------------------------------------------------------
+  STRATA_ERR_WAREHOUSE: {
+    summary: "The warehouse refused or failed a SQL statement.",
+    fix: "Read the quoted statement and the warehouse's message; fix the model or test SQL (or the source data) and re-run.",
+  },
+  STRATA_ERR_SQL_UNKNOWN_REF: {
+    summary: "A SQL model or test refers to a model or source that the SQL project does not define.",
+    fix: "Fix the name in {{ ref('...') }} / {{ source('...', '...') }} (see the suggestion) or add the missing model file.",
+  },
+  STRATA_ERR_SQL_PROJECT: {
+    summary: "A SQL model, test or generic-test declaration is malformed (config header, template tag, name or option).",
+    fix: "Correct the quoted file and tag as the message says; model names are identifiers and config values are quoted literals.",
+  },
 } as const satisfies Record<string, { summary: string; fix: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
