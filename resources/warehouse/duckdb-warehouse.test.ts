@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StrataError } from "../../engine/errors.ts";
+import { DuckDbWarehouse } from "./duckdb-warehouse.ts";
+
+describe("DuckDbWarehouse", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "strata-wh-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("creates, lists, describes and replaces tables and views, converting values to plain JS", async () => {
+    const wh = await DuckDbWarehouse.open({ path: ":memory:" });
+    try {
+      await wh.createOrReplace(
+        "table",
+        { schema: "marts", name: "t" },
+        "SELECT 1 AS a, DATE '2014-12-31' AS d",
+      );
+      await wh.createOrReplace("view", { schema: "marts", name: "v" }, "SELECT a, d FROM marts.t");
+      expect(await wh.listTables("marts")).toEqual([
+        { schema: "marts", name: "t", kind: "table" },
+        { schema: "marts", name: "v", kind: "view" },
+      ]);
+      expect((await wh.columns({ schema: "marts", name: "t" })).map((c) => [c.name, c.type])).toEqual([
+        ["a", "INTEGER"],
+        ["d", "DATE"],
+      ]);
+      expect(await wh.query("SELECT count(*) AS n, max(d) AS d, 2.5::DOUBLE AS x FROM marts.v")).toEqual([
+        { n: 1, d: "2014-12-31", x: 2.5 },
+      ]);
+      // A view may replace a table of the same name (DuckDB alone refuses that).
+      await wh.createOrReplace("view", { schema: "marts", name: "t" }, "SELECT 7 AS a");
+      expect(await wh.query("SELECT a FROM marts.t")).toEqual([{ a: 7 }]);
+      expect(await wh.exists({ schema: "marts", name: "nope" })).toBe(false);
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it("registers Parquet files as a source view, and an empty source from declared columns", async () => {
+    const wh = await DuckDbWarehouse.open({ path: join(dir, "wh.duckdb") });
+    try {
+      const file = join(dir, "part-0.parquet");
+      await wh.execute(`COPY (SELECT 'A' AS order_id, 3 AS quantity) TO '${file}' (FORMAT parquet)`);
+      await wh.registerSource({ schema: "silver", name: "sales" }, [file]);
+      expect(await wh.query("SELECT * FROM silver.sales")).toEqual([{ order_id: "A", quantity: 3 }]);
+      await wh.registerSource(
+        { schema: "silver", name: "empty" },
+        [],
+        [{ name: "order_id", type: "VARCHAR" }],
+      );
+      expect(await wh.query("SELECT count(*) AS n FROM silver.empty")).toEqual([{ n: 0 }]);
+      await expect(wh.registerSource({ schema: "silver", name: "x" }, [])).rejects.toSatisfy((e) =>
+        StrataError.is(e, "STRATA_ERR_WAREHOUSE"),
+      );
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it("rolls a failed transaction back and reports the failing statement with a code", async () => {
+    const wh = await DuckDbWarehouse.open({ path: ":memory:" });
+    try {
+      await wh.createOrReplace("table", { schema: "s", name: "t" }, "SELECT 1 AS a");
+      const failing = wh.transaction(async () => {
+        await wh.execute("INSERT INTO s.t VALUES (2)");
+        await wh.execute("INSERT INTO s.t VALUES ('not a number')");
+      });
+      await expect(failing).rejects.toSatisfy(
+        (e) => StrataError.is(e, "STRATA_ERR_WAREHOUSE") && e.message.includes("not a number"),
+      );
+      expect(await wh.query("SELECT count(*) AS n FROM s.t")).toEqual([{ n: 1 }]);
+    } finally {
+      await wh.close();
+    }
+  });
+});
