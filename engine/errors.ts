@@ -91,6 +91,23 @@ export const errorCatalog = {
     summary: "The IO manager could not store or load an asset's value.",
     fix: "Return JSON-serialisable values from materialize(), or bind an IO manager that can store them.",
   },
+  // --- silver transform ------------------------------------------------------------------------
+  STRATA_ERR_SILVER_UNDECODABLE: {
+    summary: "A Bronze object is not UTF-8 or Windows-1252/Latin-1 text (binary content, NUL bytes or UTF-16).",
+    fix: "Re-export the file as CSV in UTF-8 (BOM optional) or Latin-1/Windows-1252 and drop it into the landing zone again.",
+  },
+  STRATA_ERR_SILVER_TRUNCATED: {
+    summary: "A Bronze object is empty or ends in the middle of a record (an open quote or a short last line without a newline).",
+    fix: "The upload was cut off: copy the complete file again; the partial object is not processed.",
+  },
+  STRATA_ERR_SILVER_MISSING_COLUMN: {
+    summary: "A Bronze CSV header lacks a required column, or names one column twice after normalisation.",
+    fix: "Export the file with the Global Superstore header (Order ID, Order Date, Ship Date, Product ID, Sales, Quantity, Discount, Profit are required); column order does not matter.",
+  },
+  STRATA_ERR_SILVER_SOURCE_UNREADABLE: {
+    summary: "A Bronze object given by local path could not be read.",
+    fix: "Check that the quoted path exists and is readable, or pass the object's bytes instead.",
+  },
   // --- delta writer (resources/delta/writer et al.) -------------------------------------------
   STRATA_ERR_DELTA_UNSUPPORTED_WRITER: {
     summary: "The Delta table needs a writer version or writer feature that Strata does not implement (Strata writes protocol (1,2) and the writer features appendOnly and invariants).",
