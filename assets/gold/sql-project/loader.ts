@@ -120,6 +120,11 @@ export async function loadSqlProject(dir: string): Promise<SqlProject> {
     });
   }
 
+  // A dry render of every branch catches unknown macros and bad macro arguments at load time.
+  for (const model of models) {
+    for (const isIncremental of [false, true]) model.compile({ dialect: "duckdb", isIncremental });
+  }
+  for (const test of tests) test.sql("duckdb");
   const ordered = topologicalOrder(models, byName);
   return {
     dir,
