@@ -153,6 +153,38 @@ export const errorCatalog = {
     summary: "A Delta write was given an invalid option (an unknown key or partition column, an empty key list, a bad property value).",
     fix: "Correct the quoted option as the message says.",
   },
+  // --- delta reader (resources/delta/snapshot et al.) ------------------------------------------
+  STRATA_ERR_DELTA_NOT_A_TABLE: {
+    summary: "The location has no Delta transaction log (no commit or checkpoint under _delta_log/).",
+    fix: "Check the table path (it must be the folder that contains _delta_log/), or create the table first.",
+  },
+  STRATA_ERR_DELTA_CORRUPT_LOG: {
+    summary:
+      "The Delta log cannot be replayed: commit versions are not contiguous, an action or checkpoint is malformed, or no protocol/metadata is present.",
+    fix: "Restore the quoted log file from a backup or re-create the table; do not edit _delta_log/ by hand.",
+  },
+  STRATA_ERR_DELTA_VERSION_NOT_FOUND: {
+    summary:
+      "The requested Delta version or timestamp is not in the table's history (beyond the latest version, before the first commit, or its log was cleaned up).",
+    fix: "Ask for a version or timestamp listed by the table history (the message quotes the available range).",
+  },
+  STRATA_ERR_DELTA_UNSUPPORTED_PROTOCOL: {
+    summary: "The Delta table needs a reader protocol version that Strata does not implement (Strata reads versions 1 to 3).",
+    fix: "Read this table with an engine that supports the quoted reader version, or rewrite it with an older protocol.",
+  },
+  STRATA_ERR_DELTA_UNSUPPORTED_FEATURE: {
+    summary:
+      "The Delta table uses a reader feature Strata does not implement (column mapping, deletion vectors, v2 checkpoints, timestamp_ntz or an unknown feature).",
+    fix: "Read this table with an engine that supports the quoted feature, or rewrite it without that feature (e.g. purge deletion vectors, disable column mapping).",
+  },
+  STRATA_ERR_DELTA_DATA_FILE_MISSING: {
+    summary: "A data file the Delta snapshot references does not exist (typically removed by VACUUM for an old version).",
+    fix: "Read a newer version of the table; old versions whose files were vacuumed cannot be read.",
+  },
+  STRATA_ERR_DELTA_UNREADABLE_DATA_FILE: {
+    summary: "A Delta data file could not be read as Parquet, or its columns do not match the table schema.",
+    fix: "Check the quoted file; rewrite it (or restore it) with the table's schema.",
+  },
   // --- warehouse and gold SQL project -----------------------------------------------------------
   STRATA_ERR_WAREHOUSE: {
     summary: "The warehouse refused or failed a SQL statement.",
