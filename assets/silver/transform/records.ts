@@ -1,0 +1,254 @@
+import { StrataError } from "../../../engine/errors.ts";
+
+/**
+ * Tolerant pre-pass over a CSV object, before the (strict, fast) polars parser sees it.
+ *
+ * Polars' CSV reader fails the whole file on one broken record ("CSV malformed") and silently pads
+ * short rows with NULLs, so neither a wrong field count nor broken quoting could become a per-row
+ * rejection. This pass walks the bytes once with an RFC 4180 state machine, counts fields per record,
+ * and splits the object into good records (handed to polars) and malformed ones (kept as raw text).
+ *
+ * Rules:
+ * - A record ends at LF outside quotes; CR before LF is allowed. Blank lines are ignored (no row number).
+ * - A quote opens only at the start of a field; `""` inside quotes is an escaped quote. A quote inside
+ *   an unquoted field, or anything but `,`/line end after a closing quote, is broken quoting.
+ * - A quoted field may span lines (at most MAX_LINES_IN_QUOTE). If such a multi-line record turns out
+ *   broken or has the wrong field count, only its first physical line is rejected and scanning resumes
+ *   on the next line: an unmatched quote then costs one row, not the rest of the file.
+ * - The object is truncated (coded error, nothing produced) when it ends without a line terminator in
+ *   the middle of a record: inside an open quote, or on a short last line.
+ * Row numbers count data records from 1 (header excluded), malformed ones included.
+ */
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const COMMA = 44;
+const MAX_LINES_IN_QUOTE = 16;
+
+export interface MalformedRecord {
+  readonly rowNumber: number;
+  readonly rawLine: string;
+  readonly detail: string;
+}
+
+export interface ScannedCsv {
+  /** Header field values, unquoted. */
+  readonly header: readonly string[];
+  /** Header plus the good records only (the input itself when nothing had to be removed). */
+  readonly csv: Buffer;
+  readonly goodRows: number;
+  /** Source row number of each good record, or null when they are simply 1..goodRows. */
+  readonly rowNumbers: Int32Array | null;
+  readonly malformed: readonly MalformedRecord[];
+}
+
+interface RecordScan {
+  /** Index of the terminating LF, or buf.length at end of input. */
+  end: number;
+  fields: number;
+  broken: boolean;
+  openQuote: boolean;
+  /** First LF inside a quoted field, or -1 when the record is one physical line. */
+  firstLineEnd: number;
+}
+
+function scanRecord(buf: Buffer, start: number): RecordScan {
+  const n = buf.length;
+  let i = start;
+  let fields = 1;
+  let inQuote = false;
+  let fieldStart = true;
+  let closed = false;
+  let broken = false;
+  let firstLineEnd = -1;
+  let linesInQuote = 0;
+  while (i < n) {
+    const c = buf[i] ?? 0;
+    if (inQuote) {
+      if (c === QUOTE) {
+        if (buf[i + 1] === QUOTE) {
+          i += 2;
+          continue;
+        }
+        inQuote = false;
+        closed = true;
+      } else if (c === LF) {
+        if (firstLineEnd < 0) firstLineEnd = i;
+        if (++linesInQuote > MAX_LINES_IN_QUOTE)
+          return { end: i, fields, broken: true, openQuote: true, firstLineEnd };
+      }
+      i++;
+      continue;
+    }
+    // Ordinary bytes (> ',' covers all letters, digits, '.', '-', '/', UTF-8 continuation bytes) first.
+    if (c > COMMA) {
+      if (closed) broken = true;
+      fieldStart = false;
+    } else if (c === COMMA) {
+      fields++;
+      fieldStart = true;
+      closed = false;
+    } else if (c === LF) {
+      break;
+    } else if (c === QUOTE) {
+      if (fieldStart) {
+        inQuote = true;
+        fieldStart = false;
+      } else broken = true;
+    } else if (c === CR) {
+      if (buf[i + 1] !== LF) broken = true;
+    } else {
+      if (closed) broken = true;
+      fieldStart = false;
+    }
+    i++;
+  }
+  return { end: i, fields, broken, openQuote: inQuote, firstLineEnd };
+}
+
+/** Split one header line into unquoted field values. */
+function parseHeader(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let inQuote = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (inQuote) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') inQuote = false;
+      else cur += ch;
+    } else if (ch === '"') inQuote = true;
+    else if (ch === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+function lineText(buf: Buffer, start: number, end: number): string {
+  const stop = end > start && buf[end - 1] === CR ? end - 1 : end;
+  return buf.toString("utf8", start, stop);
+}
+
+function truncated(objectKey: string, why: string): StrataError {
+  return new StrataError(
+    "STRATA_ERR_SILVER_TRUNCATED",
+    `Bronze object ${JSON.stringify(objectKey)} is truncated or empty: ${why}.`,
+    { objectKey },
+  );
+}
+
+export function scanCsv(buf: Buffer, objectKey: string): ScannedCsv {
+  const n = buf.length;
+  let pos = 0;
+  // Leading blank lines before the header are tolerated.
+  while (pos < n && (buf[pos] === LF || buf[pos] === CR)) pos++;
+  if (pos >= n) throw truncated(objectKey, "it has no header line");
+  const head = scanRecord(buf, pos);
+  if (head.openQuote || head.broken) {
+    throw new StrataError(
+      "STRATA_ERR_SILVER_MISSING_COLUMN",
+      `The header of ${JSON.stringify(objectKey)} has broken quoting.`,
+      {
+        objectKey,
+      },
+    );
+  }
+  const header = parseHeader(lineText(buf, pos, head.end));
+  const expected = head.fields;
+  const dataStart = Math.min(head.end + 1, n);
+
+  const malformed: MalformedRecord[] = [];
+  const laterNumbers: number[] = [];
+  const runs: Array<[number, number]> = [];
+  let runStart = -1;
+  let runEnd = -1;
+  let rowNumber = 0;
+  let goodRows = 0;
+  let goodBeforeFirstMalformed = 0;
+  pos = dataStart;
+
+  const closeRun = (): void => {
+    if (runStart >= 0) runs.push([runStart, runEnd]);
+    runStart = -1;
+  };
+  const reject = (start: number, end: number, detail: string): void => {
+    closeRun();
+    if (malformed.length === 0) goodBeforeFirstMalformed = goodRows;
+    malformed.push({ rowNumber, rawLine: lineText(buf, start, end), detail });
+  };
+
+  while (pos < n) {
+    const c0 = buf[pos];
+    if (c0 === LF || (c0 === CR && buf[pos + 1] === LF)) {
+      closeRun();
+      pos += c0 === LF ? 1 : 2;
+      continue;
+    }
+    const rec = scanRecord(buf, pos);
+    const atEof = rec.end >= n;
+    rowNumber++;
+    if (rec.openQuote && rec.firstLineEnd < 0) {
+      if (atEof) throw truncated(objectKey, `row ${rowNumber} ends inside a quoted field without a line end`);
+    }
+    const bad = rec.openQuote || rec.broken || rec.fields !== expected;
+    if (bad && rec.firstLineEnd >= 0) {
+      // A quote left open swallowed following lines: reject only the first line, rescan the rest.
+      reject(pos, rec.firstLineEnd, "broken quoting: a quoted field is not closed on this line");
+      pos = rec.firstLineEnd + 1;
+      continue;
+    }
+    if (bad) {
+      if (atEof && !rec.broken && rec.fields < expected) {
+        throw truncated(
+          objectKey,
+          `the last row (${rowNumber}) has ${rec.fields} of ${expected} fields and no line end`,
+        );
+      }
+      reject(
+        pos,
+        rec.end,
+        rec.broken || rec.openQuote
+          ? "broken quoting: a quote inside an unquoted field or text after a closing quote"
+          : `wrong field count: ${rec.fields} fields, the header has ${expected}`,
+      );
+    } else {
+      if (runStart < 0) runStart = pos;
+      runEnd = Math.min(rec.end + 1, n);
+      goodRows++;
+      if (malformed.length > 0) laterNumbers.push(rowNumber);
+    }
+    pos = rec.end + 1;
+  }
+  closeRun();
+
+  let csv: Buffer;
+  const only = runs[0];
+  if (runs.length === 0) csv = buf.subarray(0, dataStart);
+  else if (runs.length === 1 && only && only[0] === dataStart) csv = buf.subarray(0, only[1]);
+  else {
+    const parts = [buf.subarray(0, dataStart)];
+    for (const [s, e] of runs) {
+      parts.push(buf.subarray(s, e));
+      // A run ending at EOF without LF must not glue onto the next run.
+      if (buf[e - 1] !== LF) parts.push(Buffer.from("\n"));
+    }
+    csv = Buffer.concat(parts);
+  }
+  if (csv.length > 0 && csv[csv.length - 1] !== LF && dataStart >= n)
+    csv = Buffer.concat([csv, Buffer.from("\n")]);
+
+  let rowNumbers: Int32Array | null = null;
+  if (malformed.length > 0) {
+    rowNumbers = new Int32Array(goodRows);
+    for (let k = 0; k < goodBeforeFirstMalformed; k++) rowNumbers[k] = k + 1;
+    for (let k = 0; k < laterNumbers.length; k++)
+      rowNumbers[goodBeforeFirstMalformed + k] = laterNumbers[k] ?? 0;
+  }
+  return { header, csv, goodRows, rowNumbers, malformed };
+}
