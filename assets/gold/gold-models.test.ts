@@ -1,0 +1,107 @@
+/**
+ * The Gold models and data tests on the real 2,743-row sample, shaped as Silver by a DuckDB fixture.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DuckDbWarehouse } from "../../resources/warehouse/duckdb-warehouse.ts";
+import { loadGoldProject } from "./project.ts";
+import { type ProjectRunResult, runProject, type SqlProject } from "./sql-project/index.ts";
+import { loadSilverBase, writeSilverSlice } from "./testing/silver-fixture.ts";
+
+const SILVER = { schema: "silver", name: "sales" };
+
+function describeFailures(run: ProjectRunResult): string {
+  return run.tests
+    .filter((t) => !t.passed)
+    .map(
+      (t) =>
+        `${t.name} (${t.severity}): ${t.failingRows} failing, e.g. ${JSON.stringify(t.sample.slice(0, 2))}`,
+    )
+    .join("\n");
+}
+
+async function count(wh: DuckDbWarehouse, sql: string): Promise<number> {
+  const [row] = await wh.query(sql);
+  return Number(row?.n);
+}
+
+describe("gold models on the real sample", () => {
+  let dir: string;
+  let wh: DuckDbWarehouse;
+  let project: SqlProject;
+  let first: ProjectRunResult;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "strata-gold-"));
+    wh = await DuckDbWarehouse.open({ path: ":memory:" });
+    await loadSilverBase(wh);
+    const file = join(dir, "part-00000.parquet");
+    expect(await writeSilverSlice(wh, { parquetPath: file, processedAt: "2026-01-01 00:00:00" })).toBe(2743);
+    await wh.registerSource(SILVER, [file]);
+    project = await loadGoldProject();
+    first = await runProject(wh, project);
+  });
+  afterAll(async () => {
+    await wh.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("builds every model in dependency order with the expected row counts", () => {
+    const rows = Object.fromEntries(first.models.map((m) => [m.model, m.rows]));
+    const position = new Map(first.models.map((m, i) => [m.model, i]));
+    for (const model of project.models) {
+      for (const ref of model.refs) expect(position.get(ref)).toBeLessThan(position.get(model.name) ?? -1);
+    }
+    expect(first.models).toHaveLength(13);
+    expect(rows).toMatchObject({
+      stg_sales: 2743,
+      stg_customers: 1149,
+      stg_products: 2338,
+      customer_history: 1149,
+      product_history: 2338,
+      dim_date: 7670,
+      fact_sales: 2743,
+    });
+    expect(rows.stg_stores).toBe(rows.dim_store);
+  });
+
+  it("declares at least 149 data tests, and every one passes on the real sample", () => {
+    expect(project.tests.length).toBeGreaterThanOrEqual(149);
+    expect(first.tests).toHaveLength(project.tests.length);
+    expect(describeFailures(first)).toBe("");
+  });
+
+  it("gives every fact a date key and fewer than 1% of facts lack another dimension key", async () => {
+    expect(await count(wh, "SELECT COUNT(*) AS n FROM marts.fact_sales WHERE order_date_key IS NULL")).toBe(
+      0,
+    );
+    const missing = await count(
+      wh,
+      "SELECT COUNT(*) AS n FROM marts.fact_sales WHERE customer_key IS NULL OR product_key IS NULL OR store_key IS NULL",
+    );
+    expect(missing).toBeLessThan(27);
+  });
+
+  it("computes measures per PIPELINE §4: net = sales, gross = sales / (1 - discount)", async () => {
+    const [row] = await wh.query(
+      `SELECT net_amount, gross_amount, discount_amount, discount FROM staging.stg_sales
+       WHERE discount = 0.5 ORDER BY sales_key LIMIT 1`,
+    );
+    expect(row).toBeDefined();
+    const net = Number(row?.net_amount);
+    expect(Number(row?.gross_amount)).toBeCloseTo(net * 2, 6);
+    expect(Number(row?.discount_amount)).toBeCloseTo(net, 6);
+  });
+
+  it("is idempotent: a second run opens no dimension version and merges no fact", async () => {
+    const second = await runProject(wh, project, { skipTests: true });
+    const byModel = Object.fromEntries(second.models.map((m) => [m.model, m]));
+    for (const name of ["customer_history", "product_history", "store_history"]) {
+      expect(byModel[name]).toMatchObject({ mode: "incremental", versionsOpened: 0, versionsClosed: 0 });
+    }
+    expect(byModel.fact_sales).toMatchObject({ mode: "incremental", rowsAffected: 0, rows: 2743 });
+    for (const m of first.models) expect(byModel[m.model]?.rows).toBe(m.rows);
+  });
+});

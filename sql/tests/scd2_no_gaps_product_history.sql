@@ -1,0 +1,10 @@
+{{ config(severity='error', description='Each product version starts the day after the previous one ends.') }}
+SELECT product_id, valid_from, previous_valid_to
+FROM (
+  SELECT
+    product_id,
+    valid_from,
+    LAG(valid_to) OVER (PARTITION BY product_id ORDER BY valid_from) AS previous_valid_to
+  FROM {{ ref('product_history') }}
+) AS versions
+WHERE previous_valid_to IS NOT NULL AND valid_from <> {{ date_add('day', '1', 'previous_valid_to') }}
