@@ -1,5 +1,5 @@
 import pl from "nodejs-polars";
-import { StrataError } from "../../../engine/errors.ts";
+import { parseDateExpr } from "./dates.ts";
 import { REJECTION_REASONS, type RejectionReason } from "./types.ts";
 
 /**
@@ -63,40 +63,6 @@ export function standardiseExprs(): pl.Expr[] {
   ];
 }
 
-/** A strict shape guard per date format: strptime alone would read `31-07-2012` as year 31 via `%Y-%m-%d`. */
-export function formatToRegex(format: string): string {
-  let out = "^";
-  for (let i = 0; i < format.length; i++) {
-    const ch = format[i] ?? "";
-    if (ch === "%") {
-      const spec = format[++i];
-      if (spec === "d" || spec === "m") out += "\\d{1,2}";
-      else if (spec === "Y") out += "\\d{4}";
-      else if (spec === "y") out += "\\d{2}";
-      else if (spec === "b") out += "[A-Za-z]{3}";
-      else {
-        throw new StrataError(
-          "STRATA_ERR_INVALID_OPTION",
-          `Date format ${JSON.stringify(format)} uses %${spec ?? ""}.`,
-          {
-            format,
-          },
-        );
-      }
-    } else out += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  }
-  return `${out}$`;
-}
-
-function parseDate(raw: pl.Expr, formats: readonly string[]): pl.Expr {
-  const s = raw.str.strip();
-  const [first, ...rest] = formats;
-  if (first === undefined) return pl.lit(null).cast(pl.Date);
-  let chain = pl.when(s.str.contains(formatToRegex(first))).then(s.str.strptime(pl.Date, first));
-  for (const f of rest) chain = chain.when(s.str.contains(formatToRegex(f))).then(s.str.strptime(pl.Date, f));
-  return chain.otherwise(pl.lit(null).cast(pl.Date));
-}
-
 function parseNumber(raw: pl.Expr): pl.Expr {
   const v = raw.str.strip().cast(pl.Float64, false);
   // "NaN"/"inf" parse as floats but are not amounts.
@@ -107,8 +73,8 @@ function parseNumber(raw: pl.Expr): pl.Expr {
 export function typeExprs(dateFormats: readonly string[]): pl.Expr[] {
   const formats = [...dateFormats, "%Y-%m-%d"];
   return [
-    parseDate(col("order_date"), formats).alias(std("order_date")),
-    parseDate(col("ship_date"), formats).alias(std("ship_date")),
+    parseDateExpr(col("order_date"), formats).alias(std("order_date")),
+    parseDateExpr(col("ship_date"), formats).alias(std("ship_date")),
     ...FLOAT_FIELDS.map((f) => parseNumber(col(f)).alias(std(f))),
     col("quantity").str.strip().cast(pl.Int64, false).alias(std("quantity")),
     col("source_row_id").str.strip().cast(pl.Int64, false).alias(std("source_row_id")),
