@@ -125,7 +125,7 @@ function checkSourceKeys(source: pl.DataFrame, keys: readonly string[], layout: 
       );
     }
   }
-  const duplicated = source.select(...keys).filter(pl.struct([...keys]).isDuplicated());
+  const duplicated = source.select(...keys).filter(pl.struct(keys.map((key) => pl.col(key))).isDuplicated());
   if (duplicated.height > 0) {
     throw new StrataError(
       "STRATA_ERR_DELTA_DUPLICATE_SOURCE_KEY",

@@ -10,14 +10,13 @@ describe("computeStats", () => {
         id: [3, 1, null],
         name: ["b", "a", "c"],
         day: [new Date("2024-01-02T00:00:00Z"), new Date("2023-12-31T00:00:00Z"), null],
+        at: ["1700000000123456", "1700000000123456", null],
       })
-      .withColumns(pl.col("id").cast(pl.Int64), pl.col("day").cast(pl.Date))
-      .hstack([
-        pl
-          .Series("at", ["1700000000123456", "1700000000123456", null])
-          .cast(pl.Int64)
-          .cast(pl.Datetime("us", "UTC")),
-      ]);
+      .withColumns(
+        pl.col("id").cast(pl.Int64),
+        pl.col("day").cast(pl.Date),
+        pl.col("at").cast(pl.Int64).cast(pl.Datetime("us", "UTC")),
+      );
     const stats = computeStats(frame, frame.columns);
     expect(stats).toEqual({
       numRecords: 3,
