@@ -1,0 +1,128 @@
+/**
+ * What is in a table's `_delta_log/`: commits and classic checkpoints by version, found by listing
+ * the directory's direct children. Only names matching the version-file patterns count: `.crc`
+ * checksums, compaction files, `.tmp/` leftovers of uncommitted Spark attempts, `_commit_*.json.tmp`
+ * of delta-rs, `_sidecars/` and `_staged_commits/` are not part of the log (PROTOCOL.md "File Types").
+ * `_last_checkpoint` is only a hint to start listing late; it may be empty, corrupt or stale.
+ */
+import type { ObjectInfo, ObjectStore } from "../object-store/object-store.ts";
+import { isRecord } from "./log-actions.ts";
+
+const COMMIT = /^(\d{20})\.json$/;
+const CHECKPOINT = /^(\d{20})\.checkpoint\.parquet$/;
+const MULTI_PART = /^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/;
+const UUID_CHECKPOINT = /^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(?:json|parquet)$/;
+
+export interface CheckpointFiles {
+  readonly version: number;
+  /** Object keys of the parts, in part order (one key for a single-file checkpoint). */
+  readonly keys: readonly string[];
+  readonly lastModified: number;
+}
+
+export interface LogListing {
+  readonly commits: ReadonlyMap<number, ObjectInfo>;
+  /** Complete classic checkpoints only; multi-part checkpoints with a missing part are ignored. */
+  readonly checkpoints: ReadonlyMap<number, CheckpointFiles>;
+  /** Versions that only have a V2 (UUID-named) checkpoint, which needs the v2Checkpoint feature. */
+  readonly v2Checkpoints: ReadonlySet<number>;
+}
+
+/** `silver/sales` → `silver/sales/_delta_log/`; the store root itself → `_delta_log/`. */
+export function logPrefix(tableRoot: string): string {
+  const root = tableRoot.replace(/\/+$/, "");
+  return root === "" ? "_delta_log/" : `${root}/_delta_log/`;
+}
+
+export function padVersion(version: number): string {
+  return String(version).padStart(20, "0");
+}
+
+/** The version `_last_checkpoint` points at, or undefined when it is missing, empty or not valid JSON. */
+export async function readLastCheckpointHint(
+  store: ObjectStore,
+  tableRoot: string,
+): Promise<number | undefined> {
+  const bytes = await store.getIfExists(`${logPrefix(tableRoot)}_last_checkpoint`);
+  if (bytes === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (isRecord(parsed) && typeof parsed.version === "number" && Number.isInteger(parsed.version)) {
+      return parsed.version >= 0 ? parsed.version : undefined;
+    }
+  } catch {
+    // A corrupt hint is ignored: the listing below is the source of truth.
+  }
+  return undefined;
+}
+
+/** List the log; with `fromVersion`, only files of that version and later (S3 StartAfter). */
+export async function listLog(
+  store: ObjectStore,
+  tableRoot: string,
+  fromVersion?: number,
+): Promise<LogListing> {
+  const prefix = logPrefix(tableRoot);
+  const commits = new Map<number, ObjectInfo>();
+  const parts = new Map<
+    string,
+    { version: number; total: number; keys: Map<number, string>; lastModified: number }
+  >();
+  const v2Checkpoints = new Set<number>();
+  // Every "<version>.<suffix>" key of version v sorts after the bare "<prefix><padded v>".
+  const options =
+    fromVersion === undefined || fromVersion <= 0 ? {} : { startAfter: prefix + padVersion(fromVersion) };
+  for await (const object of store.list(prefix, options)) {
+    const name = object.key.slice(prefix.length);
+    if (name.includes("/")) continue; // .tmp/, _sidecars/, _staged_commits/ ...
+    const commit = COMMIT.exec(name);
+    if (commit) {
+      commits.set(Number(commit[1]), object);
+      continue;
+    }
+    const single = CHECKPOINT.exec(name);
+    const multi = MULTI_PART.exec(name);
+    if (single || multi) {
+      const version = Number((single ?? multi)?.[1]);
+      const part = multi ? Number(multi[2]) : 1;
+      const total = multi ? Number(multi[3]) : 1;
+      const id = `${version}/${total}`;
+      const entry = parts.get(id) ?? { version, total, keys: new Map<number, string>(), lastModified: 0 };
+      entry.keys.set(part, object.key);
+      entry.lastModified = Math.max(entry.lastModified, object.lastModified);
+      parts.set(id, entry);
+      continue;
+    }
+    const v2 = UUID_CHECKPOINT.exec(name);
+    if (v2) v2Checkpoints.add(Number(v2[1]));
+  }
+  const checkpoints = new Map<number, CheckpointFiles>();
+  for (const entry of parts.values()) {
+    const keys: string[] = [];
+    for (let part = 1; part <= entry.total; part++) {
+      const key = entry.keys.get(part);
+      if (key !== undefined) keys.push(key);
+    }
+    if (keys.length !== entry.total) continue; // "readers must ignore multi-part checkpoints with missing parts"
+    const existing = checkpoints.get(entry.version);
+    // Prefer the single-file checkpoint when a version has several complete ones.
+    if (existing === undefined || keys.length < existing.keys.length) {
+      checkpoints.set(entry.version, { version: entry.version, keys, lastModified: entry.lastModified });
+    }
+  }
+  for (const version of checkpoints.keys()) v2Checkpoints.delete(version);
+  return { commits, checkpoints, v2Checkpoints };
+}
+
+/** The newest version the listing knows (commit or checkpoint), undefined for an empty log. */
+export function newestVersion(listing: LogListing): number | undefined {
+  let newest: number | undefined;
+  for (const version of [
+    ...listing.commits.keys(),
+    ...listing.checkpoints.keys(),
+    ...listing.v2Checkpoints,
+  ]) {
+    if (newest === undefined || version > newest) newest = version;
+  }
+  return newest;
+}
