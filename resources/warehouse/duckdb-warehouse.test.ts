@@ -68,14 +68,22 @@ describe("DuckDbWarehouse", () => {
     const wh = await DuckDbWarehouse.open({ path: ":memory:" });
     try {
       await wh.createOrReplace("table", { schema: "s", name: "t" }, "SELECT 1 AS a");
-      const failing = wh.transaction(async () => {
-        await wh.execute("INSERT INTO s.t VALUES (2)");
-        await wh.execute("INSERT INTO s.t VALUES ('not a number')");
+      await wh.createOrReplace("table", { schema: "s", name: "other" }, "SELECT 1 AS a");
+      const failing = wh.transaction(async (tx) => {
+        await tx.execute("INSERT INTO s.t VALUES (2)");
+        // Concurrent work outside the transaction is neither part of it nor rolled back with it.
+        await wh.execute("INSERT INTO s.other VALUES (2)");
+        await tx.execute("INSERT INTO s.t VALUES ('not a number')");
       });
       await expect(failing).rejects.toSatisfy(
         (e) => StrataError.is(e, "STRATA_ERR_WAREHOUSE") && e.message.includes("not a number"),
       );
       expect(await wh.query("SELECT count(*) AS n FROM s.t")).toEqual([{ n: 1 }]);
+      expect(await wh.query("SELECT count(*) AS n FROM s.other")).toEqual([{ n: 2 }]);
+      await wh.transaction(async (tx) => {
+        await tx.execute("INSERT INTO s.t VALUES (3)");
+      });
+      expect(await wh.query("SELECT count(*) AS n FROM s.t")).toEqual([{ n: 2 }]);
     } finally {
       await wh.close();
     }

@@ -1,8 +1,8 @@
 /**
  * The embedded Warehouse: DuckDB in one file (default `.strata/warehouse.duckdb`) or in memory.
- * One connection is used for everything so transactions and temporary tables behave as a single
- * session would on Snowflake; calls are serialised through a promise chain because a DuckDB
- * connection must not run two statements at once.
+ * Calls on one session are serialised through a promise chain because a DuckDB connection must not
+ * run two statements at once; each transaction gets a connection of its own so that concurrent model
+ * builds (the engine runs independent assets in parallel) never share, or roll back, each other's work.
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -41,12 +41,13 @@ const PORTABLE_TYPES = /^(VARCHAR|DATE|TIMESTAMP|DOUBLE|BIGINT|INTEGER|BOOLEAN)$
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = "duckdb";
   private queue: Promise<unknown> = Promise.resolve();
-  private inTransaction = false;
   private closed = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** True for the session handed to a transaction's work. */
+    private readonly transactional: boolean,
   ) {}
 
   static async open(options: DuckDbWarehouseOptions = {}): Promise<DuckDbWarehouse> {
@@ -54,7 +55,7 @@ export class DuckDbWarehouse implements Warehouse {
     if (path !== ":memory:") await mkdir(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path, { threads: String(options.threads ?? 2) });
     const connection = await instance.connect();
-    return new DuckDbWarehouse(instance, connection);
+    return new DuckDbWarehouse(instance, connection, false);
   }
 
   execute(sql: string): Promise<{ readonly rowsChanged: number }> {
@@ -70,7 +71,11 @@ export class DuckDbWarehouse implements Warehouse {
 
   async ensureSchema(schema: string): Promise<void> {
     assertIdentifier(schema);
-    await this.execute(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // Looking first keeps concurrent transactions from conflicting on a catalog write for an existing schema.
+    const found = await this.query(
+      `SELECT 1 AS found FROM information_schema.schemata WHERE catalog_name = current_database() AND schema_name = ${sqlString(schema)}`,
+    );
+    if (found.length === 0) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   }
 
   async createOrReplace(kind: RelationKind, relation: Relation, selectSql: string): Promise<void> {
@@ -154,25 +159,28 @@ export class DuckDbWarehouse implements Warehouse {
     }));
   }
 
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
-    // Nested calls join the outer transaction (DuckDB has no savepoints).
-    if (this.inTransaction) return work();
-    await this.execute("BEGIN TRANSACTION");
-    this.inTransaction = true;
+  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    if (this.transactional) return work(this);
+    const session = new DuckDbWarehouse(this.instance, await this.instance.connect(), true);
     try {
-      const result = await work();
-      this.inTransaction = false;
-      await this.execute("COMMIT");
-      return result;
-    } catch (error) {
-      this.inTransaction = false;
-      await this.execute("ROLLBACK");
-      throw error;
+      await session.execute("BEGIN TRANSACTION");
+      try {
+        const result = await work(session);
+        await session.execute("COMMIT");
+        return result;
+      } catch (error) {
+        await session.execute("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      session.closed = true;
+      session.connection.closeSync();
     }
   }
 
+  /** Closes the warehouse. On a transaction's session it does nothing: the transaction ends it. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.transactional) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
     this.connection.closeSync();

@@ -69,8 +69,12 @@ export interface Warehouse {
   /** Tables and views, optionally of one schema, sorted by schema then name. */
   listTables(schema?: string): Promise<RelationInfo[]>;
   columns(relation: Relation): Promise<WarehouseColumn[]>;
-  /** Runs `work` in one transaction: all of its statements commit together or none does. */
-  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction on its own session: every statement issued through `tx` commits
+   * together or none does, and work done concurrently on this warehouse is neither part of it nor
+   * rolled back with it. Calling transaction() on `tx` joins the same transaction.
+   */
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -41,5 +41,6 @@ LEFT JOIN {{ ref('dim_store') }} AS st
   ON st.store_id = s.store_id AND s.order_date BETWEEN st.valid_from AND st.valid_to
 {% if is_incremental() %}
 -- Only lines Silver inserted or updated since the last build; the merge on sales_key applies updates.
-WHERE s.processed_at > (SELECT MAX(processed_at) FROM {{ this }})
+-- COALESCE: an empty first build must not filter out every later line (MAX of nothing is NULL).
+WHERE s.processed_at > COALESCE((SELECT MAX(processed_at) FROM {{ this }}), TIMESTAMP '1900-01-01 00:00:00')
 {% endif %}

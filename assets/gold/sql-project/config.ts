@@ -157,3 +157,13 @@ function columnList(value: Literal | undefined, key: string, where: string): str
 export function projectError(message: string): StrataError {
   return new StrataError("STRATA_ERR_SQL_PROJECT", message);
 }
+
+/** JSON.parse with a coded error naming the file, instead of a bare SyntaxError. */
+export function parseJsonFile(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StrataError("STRATA_ERR_SQL_PROJECT", `${where} is not valid JSON: ${reason}.`);
+  }
+}

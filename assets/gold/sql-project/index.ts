@@ -9,6 +9,7 @@ export { countRows, type ModelRunResult, type RunModelContext, runModel } from "
 export { type ProjectRunResult, runProject } from "./run-project.ts";
 export { type RunTestOptions, runTest, type TestRunResult } from "./run-test.ts";
 export { SCD_COLUMNS } from "./snapshot.ts";
+export { registerDeclaredSource } from "./sources.ts";
 export type {
   CompileOptions,
   DeclaredSource,

@@ -12,7 +12,7 @@ import { basename, join, relative, sep } from "node:path";
 import { quote, StrataError } from "../../../engine/errors.ts";
 import { isIdentifier, type Relation } from "../../../resources/warehouse/warehouse.ts";
 import { type Resolver, render, stringArg } from "./compile.ts";
-import { configArguments, modelConfig, projectError, testConfig } from "./config.ts";
+import { configArguments, modelConfig, parseJsonFile, projectError, testConfig } from "./config.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { literalOf } from "./expression.ts";
 import { expandGenericTests } from "./generic-tests.ts";
@@ -40,7 +40,7 @@ export async function loadSqlProject(dir: string): Promise<SqlProject> {
     const folders = rel.split("/").slice(0, -1);
     const isTest = folders[0] === TESTS_FOLDER;
     if (path.endsWith(".json") && isTest) {
-      for (const test of expandGenericTests(JSON.parse(await readFile(path, "utf8")), rel)) {
+      for (const test of expandGenericTests(parseJsonFile(await readFile(path, "utf8"), rel), rel)) {
         const nodes = parseTemplate(test.template, `${rel} (${test.name})`);
         pendingTests.push({
           name: test.name,

@@ -86,10 +86,10 @@ export async function runModel(
 async function mergeIncrement(warehouse: Warehouse, model: SqlModel, selectSql: string): Promise<number> {
   const target = model.relation;
   const staged: Relation = { schema: target.schema, name: `${target.name}__incoming` };
-  return warehouse.transaction(async () => {
-    await warehouse.createOrReplace("table", staged, selectSql);
-    const columns = (await warehouse.columns(staged)).map((c) => c.name);
-    const existing = new Set((await warehouse.columns(target)).map((c) => c.name));
+  return warehouse.transaction(async (tx) => {
+    await tx.createOrReplace("table", staged, selectSql);
+    const columns = (await tx.columns(staged)).map((c) => c.name);
+    const existing = new Set((await tx.columns(target)).map((c) => c.name));
     const added = columns.filter((c) => !existing.has(c));
     if (added.length > 0) {
       throw new StrataError(
@@ -112,8 +112,8 @@ async function mergeIncrement(warehouse: Warehouse, model: SqlModel, selectSql: 
         `WHEN NOT MATCHED THEN INSERT (${list}) VALUES (${columns.map((c) => `s.${c}`).join(", ")})`,
       ].join("\n");
     }
-    const { rowsChanged } = await warehouse.execute(sql);
-    await warehouse.drop(staged);
+    const { rowsChanged } = await tx.execute(sql);
+    await tx.drop(staged);
     return rowsChanged;
   });
 }

@@ -44,9 +44,9 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
   const staged: Relation = { schema: relation.schema, name: `${relation.name}__incoming` };
   const changes: Relation = { schema: relation.schema, name: `${relation.name}__changes` };
 
-  return warehouse.transaction(async () => {
-    await warehouse.createOrReplace("table", staged, selectSql);
-    const columns = (await warehouse.columns(staged)).map((c) => c.name);
+  return warehouse.transaction(async (tx) => {
+    await tx.createOrReplace("table", staged, selectSql);
+    const columns = (await tx.columns(staged)).map((c) => c.name);
     for (const required of [
       ...keys,
       ...checkCols,
@@ -60,20 +60,20 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
         );
       }
     }
-    await assertUniqueIds(warehouse, model, staged);
+    await assertUniqueIds(tx, model, staged);
     const list = columns.join(", ");
     const fromStaged = columns.map((c) => `s.${c}`).join(", ");
     const scdList = `version_key, ${list}, valid_from, valid_to, is_current`;
     const firstFrom = `CAST(s.${firstSeen} AS DATE)`;
 
-    if (!(await warehouse.exists(relation))) {
-      await warehouse.createOrReplace(
+    if (!(await tx.exists(relation))) {
+      await tx.createOrReplace(
         "table",
         relation,
         `SELECT ${hash(firstFrom)} AS version_key, ${fromStaged}, ${firstFrom} AS valid_from, ${openEnd} AS valid_to, TRUE AS is_current FROM ${qualified(staged)} AS s`,
       );
-      await warehouse.drop(staged);
-      const [row] = await warehouse.query(`SELECT COUNT(*) AS n FROM ${qualified(relation)}`);
+      await tx.drop(staged);
+      const [row] = await tx.query(`SELECT COUNT(*) AS n FROM ${qualified(relation)}`);
       return { mode: "full", versionsOpened: Number(row?.n ?? 0), versionsClosed: 0 };
     }
 
@@ -82,36 +82,36 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
       keys.map((k) => `${left}.${k} = ${right}.${k}`).join(" AND ");
     const changed = checkCols.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(" OR ");
     const effective = changedAt === undefined ? "CURRENT_DATE" : `CAST(s.${changedAt} AS DATE)`;
-    await warehouse.createOrReplace(
+    await tx.createOrReplace(
       "table",
       changes,
       `SELECT ${fromStaged}, GREATEST(${effective}, ${dayAfter("t.valid_from")}) AS new_valid_from
        FROM ${qualified(staged)} AS s JOIN ${target} AS t ON ${matchKeys("t", "s")} AND t.is_current
        WHERE ${changed}`,
     );
-    const closed = await warehouse.execute(
+    const closed = await tx.execute(
       `UPDATE ${target} SET valid_to = ${dayBefore("c.new_valid_from")}, is_current = FALSE
        FROM ${qualified(changes)} AS c WHERE ${matchKeys(target, "c")} AND ${target}.is_current`,
     );
-    const reopened = await warehouse.execute(
+    const reopened = await tx.execute(
       `INSERT INTO ${target} (${scdList})
        SELECT ${hash("s.new_valid_from")}, ${fromStaged}, s.new_valid_from, ${openEnd}, TRUE FROM ${qualified(changes)} AS s`,
     );
-    const added = await warehouse.execute(
+    const added = await tx.execute(
       `INSERT INTO ${target} (${scdList})
        SELECT ${hash(firstFrom)}, ${fromStaged}, ${firstFrom}, ${openEnd}, TRUE FROM ${qualified(staged)} AS s
        WHERE NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${matchKeys("t", "s")})`,
     );
     const typeOne = columns.filter((c) => !keys.includes(c) && !checkCols.includes(c));
     if (typeOne.length > 0) {
-      await warehouse.execute(
+      await tx.execute(
         `UPDATE ${target} SET ${typeOne.map((c) => `${c} = s.${c}`).join(", ")}
          FROM ${qualified(staged)} AS s WHERE ${matchKeys(target, "s")} AND ${target}.is_current
          AND (${typeOne.map((c) => `${target}.${c} IS DISTINCT FROM s.${c}`).join(" OR ")})`,
       );
     }
-    await warehouse.drop(changes);
-    await warehouse.drop(staged);
+    await tx.drop(changes);
+    await tx.drop(staged);
     return {
       mode: "incremental",
       versionsOpened: reopened.rowsChanged + added.rowsChanged,

@@ -6,8 +6,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { quote } from "../../../engine/errors.ts";
-import { isIdentifier, type SourceColumn } from "../../../resources/warehouse/warehouse.ts";
-import { projectError } from "./config.ts";
+import { isIdentifier, type SourceColumn, type Warehouse } from "../../../resources/warehouse/warehouse.ts";
+import { parseJsonFile, projectError } from "./config.ts";
 import type { DeclaredSource } from "./types.ts";
 
 export const SOURCES_FILE = "sources.json";
@@ -24,7 +24,7 @@ export async function readSources(dir: string): Promise<DeclaredSource[]> {
     if (isRecord(error) && error.code === "ENOENT") return [];
     throw error;
   }
-  const parsed: unknown = JSON.parse(text);
+  const parsed = parseJsonFile(text, SOURCES_FILE);
   if (!isRecord(parsed) || !Array.isArray(parsed.sources)) {
     throw projectError(`${SOURCES_FILE} must be an object with a "sources" list.`);
   }
@@ -62,4 +62,13 @@ export async function readSources(dir: string): Promise<DeclaredSource[]> {
     });
     return { source, table, relation: { schema, name }, columns: typed };
   });
+}
+
+/** Registers a declared source from a Delta snapshot's Parquet files (its declared columns cover "no files yet"). */
+export function registerDeclaredSource(
+  warehouse: Warehouse,
+  source: DeclaredSource,
+  parquetFiles: readonly string[],
+): Promise<void> {
+  return warehouse.registerSource(source.relation, parquetFiles, source.columns);
 }
