@@ -9,10 +9,6 @@ export interface DecodedBytes {
   readonly encoding: DetectedEncoding;
 }
 
-// Windows-1252 is a single-byte encoding, so slicing at any byte boundary is safe; chunking keeps
-// each intermediate JS string far below V8's string length limit on multi-GB files.
-const CP1252_CHUNK = 64 * 1024 * 1024;
-
 /**
  * Detect the encoding of a Bronze object and return UTF-8 bytes. Valid UTF-8 (with or without BOM)
  * is used as is; anything else that is plausibly text is read as Windows-1252 (a superset of
@@ -30,12 +26,38 @@ export function decodeToUtf8(bytes: Uint8Array, objectKey: string): DecodedBytes
   // A NUL byte never occurs in CSV text; it means binary content or UTF-16 without BOM.
   const nul = body.indexOf(0);
   if (nul >= 0) throw undecodable(objectKey, `it contains a NUL byte at offset ${nul}`);
-  const decoder = new TextDecoder("windows-1252");
-  const parts: Buffer[] = [];
-  for (let start = 0; start < body.length; start += CP1252_CHUNK) {
-    parts.push(Buffer.from(decoder.decode(body.subarray(start, start + CP1252_CHUNK)), "utf8"));
+  return { utf8: cp1252ToUtf8(body), encoding: "windows-1252" };
+}
+
+// Code points of bytes 0x80..0x9F in Windows-1252 (Latin-1 has C1 controls there). Undefined bytes
+// (0x81, 0x8D, 0x8F, 0x90, 0x9D) keep their Latin-1 meaning, as WHATWG does.
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d,
+  0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a,
+  0x153, 0x9d, 0x17e, 0x178,
+];
+
+/**
+ * Windows-1252 → UTF-8 in one pass over the bytes. Node's TextDecoder("windows-1252") decodes as
+ * ISO-8859-1 (curly quotes would become C1 controls), so the table above is applied by hand.
+ */
+function cp1252ToUtf8(src: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(src.length * 3);
+  let o = 0;
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i] ?? 0;
+    const cp = b < 0x80 ? b : b < 0xa0 ? (CP1252_HIGH[b - 0x80] ?? b) : b;
+    if (cp < 0x80) out[o++] = cp;
+    else if (cp < 0x800) {
+      out[o++] = 0xc0 | (cp >> 6);
+      out[o++] = 0x80 | (cp & 0x3f);
+    } else {
+      out[o++] = 0xe0 | (cp >> 12);
+      out[o++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[o++] = 0x80 | (cp & 0x3f);
+    }
   }
-  return { utf8: parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts), encoding: "windows-1252" };
+  return out.subarray(0, o);
 }
 
 function undecodable(objectKey: string, why: string): StrataError {
