@@ -7,7 +7,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDbWarehouse } from "../../resources/warehouse/duckdb-warehouse.ts";
 import { loadGoldProject } from "./project.ts";
-import { type ProjectRunResult, runProject, type SqlProject } from "./sql-project/index.ts";
+import {
+  type ModelRunResult,
+  type ProjectRunResult,
+  runModel,
+  runProject,
+  type SqlProject,
+} from "./sql-project/index.ts";
 import { loadSilverBase, writeSilverSlice } from "./testing/silver-fixture.ts";
 
 const SILVER = { schema: "silver", name: "sales" };
@@ -103,5 +109,45 @@ describe("gold models on the real sample", () => {
     }
     expect(byModel.fact_sales).toMatchObject({ mode: "incremental", rowsAffected: 0, rows: 2743 });
     for (const m of first.models) expect(byModel[m.model]?.rows).toBe(m.rows);
+  });
+});
+
+describe("gold models built concurrently, as the engine runs independent assets", () => {
+  it("builds dependency waves in parallel, twice, with the same results and no new versions", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "strata-gold-par-"));
+    const wh = await DuckDbWarehouse.open({ path: join(dir, "warehouse.duckdb") });
+    try {
+      await loadSilverBase(wh);
+      const file = join(dir, "part-00000.parquet");
+      await writeSilverSlice(wh, { parquetPath: file, processedAt: "2026-01-01 00:00:00" });
+      await wh.registerSource(SILVER, [file]);
+      const project = await loadGoldProject();
+      const rounds: ModelRunResult[][] = [];
+      for (let round = 0; round < 2; round++) {
+        const results: ModelRunResult[] = [];
+        const done = new Set<string>();
+        let pending = [...project.models];
+        while (pending.length > 0) {
+          const wave = pending.filter((m) => m.refs.every((r) => done.has(r)));
+          results.push(...(await Promise.all(wave.map((m) => runModel(wh, m)))));
+          for (const m of wave) done.add(m.name);
+          pending = pending.filter((m) => !done.has(m.name));
+        }
+        rounds.push(results);
+      }
+      const rows = (results: ModelRunResult[] | undefined) =>
+        Object.fromEntries((results ?? []).map((r) => [r.model, r.rows]));
+      expect(rows(rounds[1])).toEqual(rows(rounds[0]));
+      expect(rows(rounds[0])).toMatchObject({ fact_sales: 2743, dim_customer: 1149 });
+      const snapshots = (rounds[1] ?? []).filter((r) => r.materialized === "snapshot");
+      expect(snapshots.map((r) => [r.versionsOpened, r.versionsClosed])).toEqual([
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ]);
+    } finally {
+      await wh.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -86,6 +86,8 @@ export async function runModel(
 async function mergeIncrement(warehouse: Warehouse, model: SqlModel, selectSql: string): Promise<number> {
   const target = model.relation;
   const staged: Relation = { schema: target.schema, name: `${target.name}__incoming` };
+  // Created before the transaction: concurrent transactions creating one schema conflict in DuckDB.
+  await warehouse.ensureSchema(target.schema);
   return warehouse.transaction(async (tx) => {
     await tx.createOrReplace("table", staged, selectSql);
     const columns = (await tx.columns(staged)).map((c) => c.name);

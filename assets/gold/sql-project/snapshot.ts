@@ -44,6 +44,8 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
   const staged: Relation = { schema: relation.schema, name: `${relation.name}__incoming` };
   const changes: Relation = { schema: relation.schema, name: `${relation.name}__changes` };
 
+  // Created before the transaction: concurrent transactions creating one schema conflict in DuckDB.
+  await warehouse.ensureSchema(relation.schema);
   return warehouse.transaction(async (tx) => {
     await tx.createOrReplace("table", staged, selectSql);
     const columns = (await tx.columns(staged)).map((c) => c.name);
