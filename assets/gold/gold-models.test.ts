@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDbWarehouse } from "../../resources/warehouse/duckdb-warehouse.ts";
-import { loadGoldProject } from "./project.ts";
+import { loadGoldProject, upstreamAssetKeys } from "./project.ts";
 import {
   type ModelRunResult,
   type ProjectRunResult,
@@ -149,5 +149,36 @@ describe("gold models built concurrently, as the engine runs independent assets"
       await wh.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the Gold project for Snowflake", () => {
+  it("renders every model and test without DuckDB-only functions", async () => {
+    const project = await loadGoldProject();
+    const duckdbOnly =
+      /\b(strftime|strptime|isodow|weekofyear|isoyear|dayname|monthname|to_days|range|date_diff)\s*\(/i;
+    const rendered = [
+      ...project.models.flatMap((m) =>
+        [true, false].map((isIncremental) => m.compile({ dialect: "snowflake", isIncremental })),
+      ),
+      ...project.tests.map((t) => t.sql("snowflake")),
+    ];
+    expect(rendered.filter((sql) => duckdbOnly.test(sql))).toEqual([]);
+    expect(project.model("dim_date").compile({ dialect: "snowflake", isIncremental: false })).toContain(
+      "GENERATOR(ROWCOUNT => 7670)",
+    );
+  });
+
+  it("maps models to gold assets with their upstream keys", async () => {
+    const project = await loadGoldProject();
+    expect(upstreamAssetKeys(project.model("stg_sales"))).toEqual(["silver/sales"]);
+    expect(upstreamAssetKeys(project.model("fact_sales"))).toEqual([
+      "gold/dim_customer",
+      "gold/dim_date",
+      "gold/dim_product",
+      "gold/dim_store",
+      "gold/stg_sales",
+    ]);
+    expect(new Set(project.tests.map((t) => t.model)).size).toBe(project.models.length);
   });
 });
