@@ -63,9 +63,9 @@ export async function versionAtTimestamp(
   store: ObjectStore,
   root: string,
   listing: LogListing,
-  at: number | Date,
+  at: number | Date | string,
 ): Promise<number> {
-  const instant = at instanceof Date ? at.getTime() : at;
+  const instant = at instanceof Date ? at.getTime() : typeof at === "string" ? Date.parse(at) : at;
   if (!Number.isFinite(instant)) {
     throw new StrataError(
       "STRATA_ERR_DELTA_VERSION_NOT_FOUND",

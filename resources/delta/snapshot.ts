@@ -39,8 +39,8 @@ export interface DeltaSnapshot {
 export interface SnapshotOptions {
   /** Load this version instead of the latest. */
   readonly version?: number;
-  /** Load the newest version committed at or before this instant (ms since the epoch or a Date). */
-  readonly timestamp?: number | Date;
+  /** Load the newest version committed at or before this instant (ms since the epoch, a Date or ISO-8601). */
+  readonly timestamp?: number | Date | string;
 }
 
 export function normaliseRoot(tableRoot: string): string {
