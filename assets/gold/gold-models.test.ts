@@ -182,3 +182,49 @@ describe("the Gold project for Snowflake", () => {
     expect(new Set(project.tests.map((t) => t.model)).size).toBe(project.models.length);
   });
 });
+
+describe("stg_sales data-quality score", () => {
+  it("keeps a line scoring exactly 70 and excludes one scoring 65", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "strata-gold-dq-"));
+    const wh = await DuckDbWarehouse.open({ path: ":memory:" });
+    try {
+      await loadSilverBase(wh);
+      const ids = (
+        await wh.query("SELECT source_row_id AS id FROM fixture.silver_base ORDER BY source_row_id LIMIT 3")
+      ).map((r) => String(r.id));
+      const [at70, at65] = ids;
+      const when = (id: string | undefined, value: string, column: string) =>
+        `CASE WHEN source_row_id = '${id}' THEN ${value} ELSE ${column} END`;
+      const file = join(dir, "dq.parquet");
+      // 70 = 100 - customer id (15) - product id (15); 65 = 100 - customer id (15) - name, region,
+      // country (5 each) - unknown source system (5).
+      const missingCustomer = `CASE WHEN source_row_id IN ('${at70}', '${at65}') THEN NULL ELSE customer_id END`;
+      await writeSilverSlice(wh, {
+        parquetPath: file,
+        where: `source_row_id IN (${ids.map((id) => `'${id}'`).join(", ")})`,
+        processedAt: "2026-01-01 00:00:00",
+        overrides: {
+          customer_id: missingCustomer,
+          product_id: when(at70, "NULL", "product_id"),
+          customer_name: when(at65, "NULL", "customer_name"),
+          region: when(at65, "NULL", "region"),
+          country: when(at65, "NULL", "country"),
+          source_system: when(at65, "'FTP'", "source_system"),
+        },
+      });
+      await wh.registerSource(SILVER, [file]);
+      const project = await loadGoldProject();
+      await runModel(wh, project.model("stg_sales"));
+      const rows = await wh.query(
+        "SELECT source_row_id, data_quality_score FROM staging.stg_sales ORDER BY source_row_id",
+      );
+      expect(rows).toEqual([
+        { source_row_id: ids[0], data_quality_score: 70 },
+        { source_row_id: ids[2], data_quality_score: 100 },
+      ]);
+    } finally {
+      await wh.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

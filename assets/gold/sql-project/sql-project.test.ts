@@ -153,6 +153,22 @@ SELECT id, city, seen, visits FROM {{ source('raw', 'people') }}
     expect(await runModel(wh, m, { fullRefresh: true })).toMatchObject({ mode: "full", rows: 3 });
   });
 
+  it("appends every selected row with incremental_strategy='append'", async () => {
+    const dir = await project({
+      "sources.json": SOURCES,
+      "marts/visit_log.sql": `{{ config(materialized='incremental', incremental_strategy='append') }}
+SELECT id, seen FROM {{ source('raw', 'people') }}
+{% if is_incremental() %} WHERE seen > (SELECT MAX(seen) FROM {{ this }}) {% endif %}`,
+    });
+    const m = (await loadSqlProject(dir)).model("visit_log");
+    await wh.execute("INSERT INTO raw.people VALUES ('a', 'Oslo', DATE '2024-01-01', 1)");
+    await runModel(wh, m);
+    await wh.execute(
+      "INSERT INTO raw.people VALUES ('a', 'Oslo', DATE '2024-01-02', 1), ('a', 'Oslo', DATE '2024-01-03', 1)",
+    );
+    expect(await runModel(wh, m)).toMatchObject({ mode: "incremental", rowsAffected: 2, rows: 3 });
+  });
+
   it("keeps SCD2 history: first version from first appearance, a change closes the day before, re-runs are no-ops", async () => {
     const dir = await project({
       "sources.json": SOURCES,
