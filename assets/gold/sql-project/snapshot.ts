@@ -83,7 +83,9 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
     const matchKeys = (left: string, right: string): string =>
       keys.map((k) => `${left}.${k} = ${right}.${k}`).join(" AND ");
     const changed = checkCols.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(" OR ");
-    const effective = changedAt === undefined ? "CURRENT_DATE" : `CAST(s.${changedAt} AS DATE)`;
+    // Snowflake's GREATEST is NULL when any argument is: a missing change date means "today".
+    const effective =
+      changedAt === undefined ? "CURRENT_DATE" : `COALESCE(CAST(s.${changedAt} AS DATE), CURRENT_DATE)`;
     await tx.createOrReplace(
       "table",
       changes,
@@ -92,8 +94,8 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
        WHERE ${changed}`,
     );
     const closed = await tx.execute(
-      `UPDATE ${target} SET valid_to = ${dayBefore("c.new_valid_from")}, is_current = FALSE
-       FROM ${qualified(changes)} AS c WHERE ${matchKeys(target, "c")} AND ${target}.is_current`,
+      `UPDATE ${target} AS t SET valid_to = ${dayBefore("c.new_valid_from")}, is_current = FALSE
+       FROM ${qualified(changes)} AS c WHERE ${matchKeys("t", "c")} AND t.is_current`,
     );
     const reopened = await tx.execute(
       `INSERT INTO ${target} (${scdList})
@@ -107,9 +109,9 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
     const typeOne = columns.filter((c) => !keys.includes(c) && !checkCols.includes(c));
     if (typeOne.length > 0) {
       await tx.execute(
-        `UPDATE ${target} SET ${typeOne.map((c) => `${c} = s.${c}`).join(", ")}
-         FROM ${qualified(staged)} AS s WHERE ${matchKeys(target, "s")} AND ${target}.is_current
-         AND (${typeOne.map((c) => `${target}.${c} IS DISTINCT FROM s.${c}`).join(" OR ")})`,
+        `UPDATE ${target} AS t SET ${typeOne.map((c) => `${c} = s.${c}`).join(", ")}
+         FROM ${qualified(staged)} AS s WHERE ${matchKeys("t", "s")} AND t.is_current
+         AND (${typeOne.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(" OR ")})`,
       );
     }
     await tx.drop(changes);
