@@ -9,6 +9,7 @@
  *   - a change in any check_cols column closes the current version on the day before changed_at and
  *     opens a new one from changed_at (never earlier than the day after the closed version started, so
  *     versions never overlap or shrink to nothing);
+ *   - an earlier first_seen (late-arriving data) moves the first version's start back;
  *   - other columns are updated in place on the current version (type-1 attributes);
  *   - open versions end on 9999-12-31. Re-running on unchanged input changes nothing.
  */
@@ -92,6 +93,14 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
       `SELECT ${fromStaged}, GREATEST(${effective}, ${dayAfter("t.valid_from")}) AS new_valid_from
        FROM ${qualified(staged)} AS s JOIN ${target} AS t ON ${matchKeys("t", "s")} AND t.is_current
        WHERE ${changed}`,
+    );
+    // Late-arriving lines can move an id's first appearance earlier: its first version then starts
+    // earlier too (keeping its version_key, which facts already reference), so older facts still resolve.
+    await tx.execute(
+      `UPDATE ${target} AS t SET valid_from = ${firstFrom}
+       FROM ${qualified(staged)} AS s
+       WHERE ${matchKeys("t", "s")} AND ${firstFrom} < t.valid_from
+         AND NOT EXISTS (SELECT 1 FROM ${target} AS e WHERE ${matchKeys("e", "t")} AND e.valid_from < t.valid_from)`,
     );
     const closed = await tx.execute(
       `UPDATE ${target} AS t SET valid_to = ${dayBefore("c.new_valid_from")}, is_current = FALSE

@@ -226,6 +226,17 @@ FROM {{ source('raw', 'people') }} GROUP BY id`,
     const [test] = p.tests;
     if (test === undefined) throw new Error("test not loaded");
     expect(await runTest(wh, test)).toMatchObject({ passed: true, failingRows: 0, severity: "error" });
+    // A late-arriving older line moves the first version's start back, opening nothing.
+    await wh.execute("INSERT INTO raw.people VALUES ('a', 'Oslo', DATE '2023-12-25', 1)");
+    expect(await runModel(wh, m)).toMatchObject({ versionsOpened: 0, versionsClosed: 0, rows: 3 });
+    expect(
+      await wh.query(
+        "SELECT valid_from, valid_to FROM snapshots.people_history WHERE id = 'a' ORDER BY valid_from",
+      ),
+    ).toEqual([
+      { valid_from: "2023-12-25", valid_to: "2024-01-09" },
+      { valid_from: "2024-01-10", valid_to: "9999-12-31" },
+    ]);
   });
 
   it("reports failing rows of a test with a sample", async () => {
