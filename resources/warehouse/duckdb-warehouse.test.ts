@@ -50,6 +50,21 @@ describe("DuckDbWarehouse", () => {
       await wh.execute(`COPY (SELECT 'A' AS order_id, 3 AS quantity) TO '${file}' (FORMAT parquet)`);
       await wh.registerSource({ schema: "silver", name: "sales" }, [file]);
       expect(await wh.query("SELECT * FROM silver.sales")).toEqual([{ order_id: "A", quantity: 3 }]);
+      // Partition values live in the Delta log, not in the files: they become typed columns.
+      const other = join(dir, "part-1.parquet");
+      await wh.execute(`COPY (SELECT 'B' AS order_id, 4 AS quantity) TO '${other}' (FORMAT parquet)`);
+      await wh.registerSource(
+        { schema: "silver", name: "by_day" },
+        [
+          { path: file, partitionValues: { day: "2024-01-01" } },
+          { path: other, partitionValues: { day: null } },
+        ],
+        [{ name: "day", type: "DATE" }],
+      );
+      expect(await wh.query("SELECT order_id, day FROM silver.by_day ORDER BY order_id")).toEqual([
+        { order_id: "A", day: "2024-01-01" },
+        { order_id: "B", day: null },
+      ]);
       await wh.registerSource(
         { schema: "silver", name: "empty" },
         [],

@@ -20,6 +20,7 @@ import {
   type RelationInfo,
   type RelationKind,
   type SourceColumn,
+  type SourceFile,
   sqlString,
   type Warehouse,
   type WarehouseColumn,
@@ -101,17 +102,11 @@ export class DuckDbWarehouse implements Warehouse {
 
   async registerSource(
     relation: Relation,
-    parquetFiles: readonly string[],
+    files: readonly SourceFile[],
     columns: readonly SourceColumn[] = [],
   ): Promise<void> {
-    if (parquetFiles.length > 0) {
-      const list = parquetFiles.map(sqlString).join(", ");
-      // union_by_name: files written before a schema evolution lack the newer optional columns.
-      await this.createOrReplace(
-        "view",
-        relation,
-        `SELECT * FROM read_parquet([${list}], union_by_name = true)`,
-      );
+    if (files.length > 0) {
+      await this.createOrReplace("view", relation, sourceSelect(files, columns));
       return;
     }
     if (columns.length === 0) {
@@ -221,6 +216,33 @@ export class DuckDbWarehouse implements Warehouse {
       );
     }
   }
+}
+
+/** The SELECT over a source's files; partition values become typed literal columns, file by file. */
+function sourceSelect(files: readonly SourceFile[], columns: readonly SourceColumn[]): string {
+  const normalised = files.map((f) => (typeof f === "string" ? { path: f, partitionValues: {} } : f));
+  const partitioned = normalised.some((f) => Object.keys(f.partitionValues ?? {}).length > 0);
+  if (!partitioned) {
+    const list = normalised.map((f) => sqlString(f.path)).join(", ");
+    // union_by_name: files written before a schema evolution lack the newer optional columns.
+    return `SELECT * FROM read_parquet([${list}], union_by_name = true)`;
+  }
+  const typeOf = new Map(columns.map((c) => [c.name, c.type]));
+  return normalised
+    .map((f) => {
+      const literals = Object.entries(f.partitionValues ?? {}).map(([name, value]) => {
+        const type = typeOf.get(name) ?? "VARCHAR";
+        if (!isIdentifier(name) || !PORTABLE_TYPES.test(type)) {
+          throw new StrataError(
+            "STRATA_ERR_WAREHOUSE",
+            `Partition column ${quote(name)} (${quote(type)}) is not an identifier with a portable type.`,
+          );
+        }
+        return `CAST(${value === null ? "NULL" : sqlString(value)} AS ${type}) AS ${name}`;
+      });
+      return `SELECT *, ${literals.join(", ")} FROM read_parquet(${sqlString(f.path)})`;
+    })
+    .join("\nUNION ALL BY NAME\n");
 }
 
 function assertIdentifier(name: string): void {

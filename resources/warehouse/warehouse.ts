@@ -46,6 +46,11 @@ export interface SourceColumn {
   readonly type: string;
 }
 
+/** A data file of a source: its path, and for partitioned Delta tables its partition values. */
+export type SourceFile =
+  | string
+  | { readonly path: string; readonly partitionValues?: Readonly<Record<string, string | null>> };
+
 export interface Warehouse {
   readonly dialect: SqlDialect;
   /** Runs one or more statements; returns the rows changed by the last one (0 for DDL). */
@@ -59,11 +64,12 @@ export interface Warehouse {
   exists(relation: Relation): Promise<boolean>;
   /**
    * Exposes the Parquet files of a Delta snapshot (absolute paths or URLs) as a view named `relation`.
-   * With no files, `columns` declares the (empty) view's shape.
+   * Partition values (kept in the Delta log, not in the files) become typed columns, typed by `columns`
+   * (VARCHAR when undeclared). With no files, `columns` declares the (empty) view's shape.
    */
   registerSource(
     relation: Relation,
-    parquetFiles: readonly string[],
+    files: readonly SourceFile[],
     columns?: readonly SourceColumn[],
   ): Promise<void>;
   /** Tables and views, optionally of one schema, sorted by schema then name. */

@@ -6,7 +6,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { quote } from "../../../engine/errors.ts";
-import { isIdentifier, type SourceColumn, type Warehouse } from "../../../resources/warehouse/warehouse.ts";
+import {
+  isIdentifier,
+  type SourceColumn,
+  type SourceFile,
+  type Warehouse,
+} from "../../../resources/warehouse/warehouse.ts";
 import { parseJsonFile, projectError } from "./config.ts";
 import type { DeclaredSource } from "./types.ts";
 
@@ -68,7 +73,7 @@ export async function readSources(dir: string): Promise<DeclaredSource[]> {
 export function registerDeclaredSource(
   warehouse: Warehouse,
   source: DeclaredSource,
-  parquetFiles: readonly string[],
+  files: readonly SourceFile[],
 ): Promise<void> {
-  return warehouse.registerSource(source.relation, parquetFiles, source.columns);
+  return warehouse.registerSource(source.relation, files, source.columns);
 }
