@@ -19,6 +19,14 @@ const DATE = /^(\d{4,})-(\d{1,2})-(\d{1,2})$/;
 const TIMESTAMP =
   /^(\d{4,})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
+/** 2^(bits-1): the exclusive upper / inclusive lower magnitude of each signed integer type. */
+const INTEGER_BOUNDS: Readonly<Record<string, bigint>> = {
+  byte: 1n << 7n,
+  short: 1n << 15n,
+  integer: 1n << 31n,
+  long: 1n << 63n,
+};
+
 function invalid(column: string, type: DeltaType, value: string): StrataError {
   return new StrataError(
     "STRATA_ERR_DELTA_CORRUPT_LOG",
@@ -85,10 +93,15 @@ function parsedLiteral(column: string, value: string, type: DeltaType): pl.Expr 
     case "byte":
     case "short":
     case "integer":
-    case "long":
-      if (!INTEGER.test(trimmed)) throw invalid(column, type, value);
-      // Through BigInt so longs beyond 2^53 keep every digit.
-      return pl.lit(BigInt(trimmed));
+    case "long": {
+      const bound = INTEGER_BOUNDS[type];
+      if (!INTEGER.test(trimmed) || bound === undefined) throw invalid(column, type, value);
+      const parsed = BigInt(trimmed);
+      if (parsed < -bound || parsed >= bound) throw invalid(column, type, value);
+      // As a decimal string cast by polars: exact beyond 2^53 (a JS number is not, and nodejs-polars
+      // turns negative BigInt literals positive).
+      return pl.lit(parsed.toString());
+    }
     case "float":
     case "double":
       if (!FLOAT.test(trimmed)) throw invalid(column, type, value);
@@ -102,7 +115,7 @@ function parsedLiteral(column: string, value: string, type: DeltaType): pl.Expr 
     case "timestamp_ntz": {
       const micros = parseTimestampMicros(trimmed);
       if (micros === undefined) throw invalid(column, type, value);
-      return pl.lit(micros).cast(pl.Int64);
+      return pl.lit(micros.toString()).cast(pl.Int64);
     }
     default:
       if (decimalParts(type) !== undefined && DECIMAL.test(trimmed)) return pl.lit(trimmed);

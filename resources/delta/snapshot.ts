@@ -19,6 +19,8 @@ export interface DeltaSnapshot {
   /** The table's key prefix in the store ("" when the store root is the table). */
   readonly tableRoot: string;
   readonly version: number;
+  /** The checkpoint the replay started from; undefined when it replayed commits from version 0. */
+  readonly checkpointVersion: number | undefined;
   readonly protocol: ProtocolAction;
   readonly metadata: MetadataAction;
   readonly schema: DeltaSchema;
@@ -225,6 +227,7 @@ async function replay(
   return {
     tableRoot: root,
     version: target,
+    checkpointVersion: segment.checkpoint,
     protocol,
     metadata,
     schema,
