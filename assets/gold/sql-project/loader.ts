@@ -74,13 +74,16 @@ export async function loadSqlProject(dir: string): Promise<SqlProject> {
       config,
       refs: deps.refs,
       sources: deps.sources,
+      // A trailing semicolon would break the statements the SELECT is embedded in (CTAS, MERGE sources).
       compile: (options) =>
-        render(nodes, resolver, {
-          dialect: options.dialect,
-          isIncremental: options.isIncremental,
-          self: relation,
-          where: rel,
-        }),
+        withoutTrailingSemicolon(
+          render(nodes, resolver, {
+            dialect: options.dialect,
+            isIncremental: options.isIncremental,
+            self: relation,
+            where: rel,
+          }),
+        ),
     });
   }
 
@@ -233,8 +236,17 @@ function topologicalOrder(models: readonly SqlModel[], byName: ReadonlyMap<strin
   return ordered;
 }
 
+function withoutTrailingSemicolon(sql: string): string {
+  return sql.trimEnd().replace(/;+$/, "");
+}
+
 async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch((error: unknown) => {
+    throw new StrataError(
+      "STRATA_ERR_SQL_PROJECT",
+      `Cannot read the SQL project folder ${quote(dir)}: ${String(error)}.`,
+    );
+  });
   return entries
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name))

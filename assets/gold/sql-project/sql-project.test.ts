@@ -40,7 +40,7 @@ describe("loadSqlProject", () => {
     const dir = await project({
       "sources.json": SOURCES,
       "marts/b_mart.sql": "{{ config(materialized='table') }}\nSELECT * FROM {{ ref('a_stage') }}",
-      "staging/a_stage.sql": "SELECT id FROM {{ source('raw', 'people') }}",
+      "staging/a_stage.sql": "SELECT id FROM {{ source('raw', 'people') }};\n",
       "tests/b_has_rows.sql":
         "{{ config(severity='warn') }}\nSELECT 1 AS x WHERE NOT EXISTS (SELECT 1 FROM {{ ref('b_mart') }})",
       "tests/schema.json": JSON.stringify({
@@ -60,6 +60,9 @@ describe("loadSqlProject", () => {
     ]);
     expect(p.model("b_mart").compile({ dialect: "duckdb", isIncremental: false })).toContain(
       "FROM staging.a_stage",
+    );
+    expect(p.model("a_stage").compile({ dialect: "duckdb", isIncremental: false })).toBe(
+      "SELECT id FROM raw.people",
     );
   });
 
@@ -102,6 +105,11 @@ describe("loadSqlProject", () => {
       expect(StrataError.is(error, code)).toBe(true);
       expect(String(error)).toContain(hint);
     }
+  });
+
+  it("reports a missing project folder with a code", async () => {
+    const error = await loadSqlProject(join(tmpdir(), "strata-no-such-sql-project")).catch((e: unknown) => e);
+    expect(StrataError.is(error, "STRATA_ERR_SQL_PROJECT")).toBe(true);
   });
 
   it("renders dialect macros for DuckDB and Snowflake", async () => {
