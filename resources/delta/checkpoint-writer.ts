@@ -147,31 +147,3 @@ export async function writeCheckpoint(
     await rm(directory, { recursive: true, force: true });
   }
 }
-
-/** Read the `txn` rows of an existing checkpoint (used when the snapshot does not list its txns). */
-export async function readCheckpointTxns(store: ObjectStore, key: string): Promise<TxnAction[]> {
-  const directory = await mkdtemp(join(tmpdir(), "strata-checkpoint-"));
-  try {
-    let path = store.localPath(key);
-    if (path === undefined) {
-      path = join(directory, "checkpoint.parquet");
-      await writeFile(path, await store.get(key));
-    }
-    const connection = await (await database()).connect();
-    try {
-      const reader = await connection.runAndReadAll(
-        `SELECT txn.appId AS appId, CAST(txn.version AS DOUBLE) AS version, CAST(txn.lastUpdated AS DOUBLE) AS lastUpdated ` +
-          `FROM read_parquet(${sqlString(path)}) WHERE txn IS NOT NULL`,
-      );
-      return reader.getRowObjectsJS().flatMap((row) => {
-        const { appId, version, lastUpdated } = row;
-        if (typeof appId !== "string" || typeof version !== "number") return [];
-        return [{ appId, version, lastUpdated: typeof lastUpdated === "number" ? lastUpdated : null }];
-      });
-    } finally {
-      connection.closeSync();
-    }
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
-}

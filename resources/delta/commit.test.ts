@@ -24,7 +24,13 @@ afterEach(async () => {
 });
 
 function metadata(schemaString: string) {
-  return { id: "id-1", format: { provider: "parquet", options: {} }, schemaString, partitionColumns: [], configuration: {} };
+  return {
+    id: "id-1",
+    format: { provider: "parquet", options: {} },
+    schemaString,
+    partitionColumns: [],
+    configuration: {},
+  };
 }
 
 function add(path: string, partition = "a"): AddAction {
@@ -49,9 +55,21 @@ describe("commitTransaction", () => {
   });
 
   it("rebases a blind append over concurrent appends", async () => {
-    await commitTransaction(store, "t", { readVersion: 0, actions: [{ add: add("one.parquet") }], operation: "WRITE" });
-    await commitTransaction(store, "t", { readVersion: 0, actions: [{ add: add("two.parquet") }], operation: "WRITE" });
-    const mine = await commitTransaction(store, "t", { readVersion: 0, actions: [{ add: add("three.parquet") }], operation: "WRITE" });
+    await commitTransaction(store, "t", {
+      readVersion: 0,
+      actions: [{ add: add("one.parquet") }],
+      operation: "WRITE",
+    });
+    await commitTransaction(store, "t", {
+      readVersion: 0,
+      actions: [{ add: add("two.parquet") }],
+      operation: "WRITE",
+    });
+    const mine = await commitTransaction(store, "t", {
+      readVersion: 0,
+      actions: [{ add: add("three.parquet") }],
+      operation: "WRITE",
+    });
     expect(mine).toMatchObject({ version: 3, rebasedOver: 2 });
     const actions = parseCommit(await store.get(logKey("t", versionFileName(3))));
     expect(actions[0]?.commitInfo).toMatchObject({ operation: "WRITE", readVersion: 0, isBlindAppend: true });
@@ -59,7 +77,11 @@ describe("commitTransaction", () => {
   });
 
   it("fails when a concurrent commit removed a file this one read or rewrote", async () => {
-    await commitTransaction(store, "t", { readVersion: 0, actions: [{ add: add("x%20y.parquet") }], operation: "WRITE" });
+    await commitTransaction(store, "t", {
+      readVersion: 0,
+      actions: [{ add: add("x%20y.parquet") }],
+      operation: "WRITE",
+    });
     await commitTransaction(store, "t", {
       readVersion: 1,
       actions: [{ remove: { path: "x%20y.parquet", dataChange: true } }],
@@ -78,9 +100,23 @@ describe("commitTransaction", () => {
   });
 
   it("fails on a concurrent metadata change and on a concurrent add that may hold rows it depends on", async () => {
-    await commitTransaction(store, "t", { readVersion: 0, actions: [{ metaData: metadata('{"v":2}') }], operation: "SET TBLPROPERTIES" });
-    await conflictOf(commitTransaction(store, "t", { readVersion: 0, actions: [{ add: add("a.parquet") }], operation: "WRITE" }));
-    await commitTransaction(store, "t", { readVersion: 1, actions: [{ add: add("b.parquet", "b") }], operation: "WRITE" });
+    await commitTransaction(store, "t", {
+      readVersion: 0,
+      actions: [{ metaData: metadata('{"v":2}') }],
+      operation: "SET TBLPROPERTIES",
+    });
+    await conflictOf(
+      commitTransaction(store, "t", {
+        readVersion: 0,
+        actions: [{ add: add("a.parquet") }],
+        operation: "WRITE",
+      }),
+    );
+    await commitTransaction(store, "t", {
+      readVersion: 1,
+      actions: [{ add: add("b.parquet", "b") }],
+      operation: "WRITE",
+    });
     const mergeLike = {
       readVersion: 1,
       actions: [{ add: add("c.parquet") }],
@@ -89,14 +125,25 @@ describe("commitTransaction", () => {
     };
     await conflictOf(commitTransaction(store, "t", mergeLike));
     // The same merge against partition "a" only commutes with the append to "b".
-    const commuting = { ...mergeLike, conflictsWithAdd: (candidate: AddAction) => candidate.partitionValues.p === "a" };
+    const commuting = {
+      ...mergeLike,
+      conflictsWithAdd: (candidate: AddAction) => candidate.partitionValues.p === "a",
+    };
     expect((await commitTransaction(store, "t", commuting)).version).toBe(3);
   });
 
   it("fails when another commit recorded the same txn appId", async () => {
-    await commitTransaction(store, "t", { readVersion: 0, actions: [{ txn: { appId: "job", version: 1 } }], operation: "WRITE" });
+    await commitTransaction(store, "t", {
+      readVersion: 0,
+      actions: [{ txn: { appId: "job", version: 1 } }],
+      operation: "WRITE",
+    });
     await conflictOf(
-      commitTransaction(store, "t", { readVersion: 0, actions: [{ txn: { appId: "job", version: 1 } }], operation: "WRITE" }),
+      commitTransaction(store, "t", {
+        readVersion: 0,
+        actions: [{ txn: { appId: "job", version: 1 } }],
+        operation: "WRITE",
+      }),
     );
   });
 });

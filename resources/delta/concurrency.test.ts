@@ -81,7 +81,10 @@ describe("concurrent writers", () => {
   it("a writer killed mid-write leaves the table at its last committed version", async () => {
     const { child, done } = start(9, 0, "append-forever");
     const failed = done.catch((error: unknown) => error);
-    while ((await table.snapshot()).version < 3) await sleep(50);
+    while ((await table.snapshot()).version < 3) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(String(await failed));
+      await sleep(50);
+    }
     await sleep(Math.random() * 200);
     child.kill("SIGKILL");
     expect(String(await failed)).toContain("SIGKILL");

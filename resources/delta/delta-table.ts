@@ -25,7 +25,7 @@ import { readTable } from "./read-table.ts";
 import { conformFrame } from "./schema-enforcement.ts";
 import { type DeltaSnapshot, loadSnapshot } from "./snapshot.ts";
 import { type DeltaStruct, schemaFromFrame, serialiseSchema } from "./table-schema.ts";
-import { collectTxns, liveTombstones, loadWriterState, type WriterState } from "./table-state.ts";
+import { liveTombstones, loadWriterState, type WriterState } from "./table-state.ts";
 import { assertMayChangeData, assertWritable, checkpointInterval, WRITER_PROTOCOL } from "./write-guards.ts";
 import { readDataFile, type TableLayout, tableKey, writeDataFiles } from "./writer.ts";
 
@@ -219,7 +219,14 @@ export class DeltaTable {
         mode: "Overwrite",
         ...(predicate === undefined ? {} : { predicate: JSON.stringify(predicate) }),
       };
-      const prepared = await this.writeRows(layout, conformed.frame, conformed.schema, removed, parameters, options);
+      const prepared = await this.writeRows(
+        layout,
+        conformed.frame,
+        conformed.schema,
+        removed,
+        parameters,
+        options,
+      );
       // Rows appended concurrently into the replaced partitions would survive the overwrite: conflict.
       return { ...prepared, conflictsWithAdd: matches };
     });
@@ -331,7 +338,7 @@ export class DeltaTable {
       metadata: snapshot.metadata,
       files: snapshot.files,
       tombstones: liveTombstones(snapshot),
-      txns: await collectTxns(this.store, this.root, snapshot.version),
+      txns: [...snapshot.txns.values()],
     });
   }
 

@@ -3,9 +3,7 @@
  * (the parsed schema as the writer types it, every txn for checkpoints, unexpired tombstones).
  */
 import type { ObjectStore } from "../object-store/object-store.ts";
-import { type RemoveAction, type TxnAction, versionFileName } from "./actions.ts";
-import { readCheckpointTxns } from "./checkpoint-writer.ts";
-import { logKey, parseCommit } from "./commit.ts";
+import type { RemoveAction } from "./actions.ts";
 import { type DeltaSnapshot, loadSnapshot } from "./snapshot.ts";
 import { type DeltaStruct, parseSchemaString } from "./table-schema.ts";
 import type { TableLayout } from "./writer.ts";
@@ -61,56 +59,8 @@ export function deletedFileRetentionMs(configuration: Readonly<Record<string, st
   );
 }
 
-function isRemove(value: unknown): value is RemoveAction {
-  return typeof value === "object" && value !== null && "path" in value && typeof value.path === "string";
-}
-
 /** Tombstones still inside the deleted-file retention: the ones a checkpoint keeps and vacuum honours. */
 export function liveTombstones(snapshot: DeltaSnapshot, now = Date.now()): RemoveAction[] {
   const retention = deletedFileRetentionMs(snapshot.metadata.configuration);
-  const tombstones: unknown = snapshot.tombstones;
-  const list: unknown[] = Array.isArray(tombstones)
-    ? tombstones
-    : tombstones instanceof Map
-      ? [...tombstones.values()]
-      : [];
-  return list.filter(isRemove).filter((remove) => (remove.deletionTimestamp ?? 0) > now - retention);
-}
-
-const CHECKPOINT_NAME = /^(\d{20})\.checkpoint\.parquet$/;
-const COMMIT_NAME = /^(\d{20})\.json$/;
-
-/**
- * Every txn at `version`, latest per appId. The snapshot answers per appId only, so the list is
- * rebuilt from the newest single-file checkpoint at or below the version plus the commits after it.
- */
-export async function collectTxns(store: ObjectStore, root: string, version: number): Promise<TxnAction[]> {
-  const prefix = logKey(root, "");
-  let checkpoint: number | undefined;
-  const commits: number[] = [];
-  for await (const object of store.list(prefix)) {
-    const name = object.key.slice(prefix.length);
-    const cp = CHECKPOINT_NAME.exec(name);
-    if (cp && Number(cp[1]) <= version) checkpoint = Math.max(checkpoint ?? -1, Number(cp[1]));
-    const commit = COMMIT_NAME.exec(name);
-    if (commit && Number(commit[1]) <= version) commits.push(Number(commit[1]));
-  }
-  const txns = new Map<string, TxnAction>();
-  if (checkpoint !== undefined) {
-    const key = logKey(root, `${String(checkpoint).padStart(20, "0")}.checkpoint.parquet`);
-    for (const txn of await readCheckpointTxns(store, key)) txns.set(txn.appId, txn);
-  }
-  const from = checkpoint ?? -1;
-  for (const commit of commits.filter((v) => v > from).sort((a, b) => a - b)) {
-    for (const action of parseCommit(await store.get(logKey(root, versionFileName(commit))))) {
-      const txn = action.txn;
-      if (typeof txn !== "object" || txn === null || !("appId" in txn) || !("version" in txn)) continue;
-      const { appId, version: txnVersion } = txn;
-      if (typeof appId !== "string" || typeof txnVersion !== "number") continue;
-      const lastUpdated =
-        "lastUpdated" in txn && typeof txn.lastUpdated === "number" ? txn.lastUpdated : null;
-      txns.set(appId, { appId, version: txnVersion, lastUpdated });
-    }
-  }
-  return [...txns.values()];
+  return snapshot.tombstones.filter((remove) => (remove.deletionTimestamp ?? 0) > now - retention);
 }
