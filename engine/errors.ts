@@ -42,7 +42,8 @@ export const errorCatalog = {
     fix: "Use a key listed by `strata list --partitions` (daily keys are YYYY-MM-DD, within start and today).",
   },
   STRATA_ERR_PARTITION_MISMATCH: {
-    summary: "The selected assets do not share one partitions definition, or a partition was given for an unpartitioned selection.",
+    summary:
+      "The selected assets do not share one partitions definition, or a partition was given for an unpartitioned selection.",
     fix: "Select only assets with the same partitions definition when passing --partition/--from/--to, or drop the partition flags.",
   },
   STRATA_ERR_INVALID_SELECTION: {
@@ -93,11 +94,13 @@ export const errorCatalog = {
   },
   // --- silver transform ------------------------------------------------------------------------
   STRATA_ERR_SILVER_UNDECODABLE: {
-    summary: "A Bronze object is not UTF-8 or Windows-1252/Latin-1 text (binary content, NUL bytes or UTF-16).",
+    summary:
+      "A Bronze object is not UTF-8 or Windows-1252/Latin-1 text (binary content, NUL bytes or UTF-16).",
     fix: "Re-export the file as CSV in UTF-8 (BOM optional) or Latin-1/Windows-1252 and drop it into the landing zone again.",
   },
   STRATA_ERR_SILVER_TRUNCATED: {
-    summary: "A Bronze object is empty or ends in the middle of a record (an open quote or a short last line without a newline).",
+    summary:
+      "A Bronze object is empty or ends in the middle of a record (an open quote or a short last line without a newline).",
     fix: "The upload was cut off: copy the complete file again; the partial object is not processed.",
   },
   STRATA_ERR_SILVER_MISSING_COLUMN: {
@@ -110,19 +113,23 @@ export const errorCatalog = {
   },
   // --- delta writer (resources/delta/writer et al.) -------------------------------------------
   STRATA_ERR_DELTA_UNSUPPORTED_WRITER: {
-    summary: "The Delta table needs a writer version or writer feature that Strata does not implement (Strata writes protocol (1,2) and the writer features appendOnly and invariants).",
+    summary:
+      "The Delta table needs a writer version or writer feature that Strata does not implement (Strata writes protocol (1,2) and the writer features appendOnly and invariants).",
     fix: "Write to this table with an engine that supports the quoted features, or recreate it without them (e.g. without deletion vectors or column mapping).",
   },
   STRATA_ERR_DELTA_CONCURRENT_MODIFICATION: {
-    summary: "Another writer committed a conflicting change (removed a file this write read or rewrote, or changed the table metadata or protocol) and retrying did not resolve it.",
+    summary:
+      "Another writer committed a conflicting change (removed a file this write read or rewrote, or changed the table metadata or protocol) and retrying did not resolve it.",
     fix: "Re-run the operation; it will read the new table version. If it keeps failing, serialise the conflicting writers (e.g. one merge per table at a time).",
   },
   STRATA_ERR_DELTA_SCHEMA_MISMATCH: {
-    summary: "A frame's columns do not fit the Delta table schema (an unknown column, a missing non-nullable column, or a missing partition column).",
+    summary:
+      "A frame's columns do not fit the Delta table schema (an unknown column, a missing non-nullable column, or a missing partition column).",
     fix: "Select the table's columns (see the quoted schema), or pass mergeSchema: true to add new nullable columns.",
   },
   STRATA_ERR_DELTA_TYPE_CHANGE: {
-    summary: "A column's type in the frame differs from its type in the Delta table; Delta does not change column types in place.",
+    summary:
+      "A column's type in the frame differs from its type in the Delta table; Delta does not change column types in place.",
     fix: "Cast the column to the table's type before writing, or write the new type under a new column name.",
   },
   STRATA_ERR_DELTA_APPEND_ONLY: {
@@ -130,7 +137,8 @@ export const errorCatalog = {
     fix: "Only append to this table, or set delta.appendOnly to false in its properties if changing data is intended.",
   },
   STRATA_ERR_DELTA_INVARIANT_VIOLATED: {
-    summary: "Rows violate a column invariant of the Delta table (NOT NULL or a delta.invariants expression), or an invariant cannot be evaluated.",
+    summary:
+      "Rows violate a column invariant of the Delta table (NOT NULL or a delta.invariants expression), or an invariant cannot be evaluated.",
     fix: "Fix or filter the quoted rows before writing; nothing was committed.",
   },
   STRATA_ERR_DELTA_TABLE_EXISTS: {
@@ -142,15 +150,18 @@ export const errorCatalog = {
     fix: "Deduplicate the source on the merge keys before merging (keep one row per key).",
   },
   STRATA_ERR_DELTA_PARTITION_PREDICATE: {
-    summary: "An overwrite's partition predicate names a non-partition column, or the frame has rows outside the partitions it overwrites.",
+    summary:
+      "An overwrite's partition predicate names a non-partition column, or the frame has rows outside the partitions it overwrites.",
     fix: "Name only partition columns in the predicate, and write only rows that match it.",
   },
   STRATA_ERR_DELTA_RETENTION_TOO_SHORT: {
-    summary: "A vacuum retention shorter than the table's deleted-file retention (default 7 days) could delete files that running readers still need.",
+    summary:
+      "A vacuum retention shorter than the table's deleted-file retention (default 7 days) could delete files that running readers still need.",
     fix: "Use a retention of at least the quoted minimum, or pass force: true if no reader or writer can be using older versions.",
   },
   STRATA_ERR_DELTA_INVALID_WRITE: {
-    summary: "A Delta write was given an invalid option (an unknown key or partition column, an empty key list, a bad property value).",
+    summary:
+      "A Delta write was given an invalid option (an unknown key or partition column, an empty key list, a bad property value).",
     fix: "Correct the quoted option as the message says.",
   },
   // --- delta reader (resources/delta/snapshot et al.) ------------------------------------------
@@ -169,7 +180,8 @@ export const errorCatalog = {
     fix: "Ask for a version or timestamp listed by the table history (the message quotes the available range).",
   },
   STRATA_ERR_DELTA_UNSUPPORTED_PROTOCOL: {
-    summary: "The Delta table needs a reader protocol version that Strata does not implement (Strata reads versions 1 to 3).",
+    summary:
+      "The Delta table needs a reader protocol version that Strata does not implement (Strata reads versions 1 to 3).",
     fix: "Read this table with an engine that supports the quoted reader version, or rewrite it with an older protocol.",
   },
   STRATA_ERR_DELTA_UNSUPPORTED_FEATURE: {
@@ -178,7 +190,8 @@ export const errorCatalog = {
     fix: "Read this table with an engine that supports the quoted feature, or rewrite it without that feature (e.g. purge deletion vectors, disable column mapping).",
   },
   STRATA_ERR_DELTA_DATA_FILE_MISSING: {
-    summary: "A data file the Delta snapshot references does not exist (typically removed by VACUUM for an old version).",
+    summary:
+      "A data file the Delta snapshot references does not exist (typically removed by VACUUM for an old version).",
     fix: "Read a newer version of the table; old versions whose files were vacuumed cannot be read.",
   },
   STRATA_ERR_DELTA_UNREADABLE_DATA_FILE: {
@@ -195,7 +208,8 @@ export const errorCatalog = {
     fix: "Fix the name in {{ ref('...') }} / {{ source('...', '...') }} (see the suggestion) or add the missing model file.",
   },
   STRATA_ERR_SQL_PROJECT: {
-    summary: "A SQL model, test or generic-test declaration is malformed (config header, template tag, name or option).",
+    summary:
+      "A SQL model, test or generic-test declaration is malformed (config header, template tag, name or option).",
     fix: "Correct the quoted file and tag as the message says; model names are identifiers and config values are quoted literals.",
   },
 } as const satisfies Record<string, { summary: string; fix: string }>;
@@ -211,7 +225,12 @@ export class StrataError extends Error {
   readonly fix: string;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     const fix = errorCatalog[code].fix;
     super(`${code}: ${message} Fix: ${fix}`, options);
     this.name = "StrataError";

@@ -1,0 +1,35 @@
+/**
+ * `npm run bench [part...]`: every benchmark part, or the named ones. Parts print ratio lines
+ * measured side by side in one run (this machine is shared and noisy).
+ */
+import { existsSync } from "node:fs";
+
+type Part = () => Promise<void>;
+
+async function optionalPart(file: string, exportName: string): Promise<Part | undefined> {
+  const url = new URL(file, import.meta.url);
+  if (!existsSync(url)) return undefined;
+  const module: Record<string, unknown> = await import(url.href);
+  const run = module[exportName];
+  return typeof run === "function" ? async () => void (await run()) : undefined;
+}
+
+const parts: Record<string, () => Promise<Part | undefined>> = {
+  engine: () => optionalPart("./engine.ts", "benchEngine"),
+  delta: () => optionalPart("./delta.ts", "benchDelta"),
+  silver: () => optionalPart("./silver.ts", "benchSilver"),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+for (const name of wanted.length > 0 ? wanted : Object.keys(parts)) {
+  const load = parts[name];
+  if (!load)
+    throw new Error(`unknown bench part ${JSON.stringify(name)}; parts: ${Object.keys(parts).join(", ")}`);
+  const run = await load();
+  if (!run) {
+    console.log(`${name}: not available yet`);
+    continue;
+  }
+  console.log(`--- ${name}`);
+  await run();
+}

@@ -1,0 +1,145 @@
+import type { AssetKey } from "../definitions/asset-key.ts";
+import { cronTicksBetween } from "../definitions/cron.ts";
+import type { Clock } from "../execution/clock.ts";
+import type { Materializer } from "../execution/materializer.ts";
+import type { AssetGraph } from "../graph/asset-graph.ts";
+import type { RunRecord } from "../storage/records.ts";
+import type { RunStorage } from "../storage/run-storage.ts";
+
+const BOOKMARK = "automation:last_event_id";
+const cronKey = (key: AssetKey): string => `automation:${key}:cron_evaluated_until`;
+
+interface Candidate {
+  readonly key: AssetKey;
+  readonly partition: string | undefined;
+  readonly reason: string;
+}
+
+/**
+ * Evaluates automation conditions from new materialisation events (never by rescanning the whole
+ * graph): an `eager` asset is requested when an upstream materialised after it, nothing upstream is
+ * missing, and neither it nor an upstream is queued or running. `onCron` assets are requested once
+ * per tick once every upstream has updated since that tick; `onMissing` assets when never materialised.
+ */
+export class AutomationEvaluator {
+  constructor(
+    private readonly storage: RunStorage,
+    private readonly materializer: Materializer,
+    private readonly clock: Clock,
+  ) {}
+
+  private get graph(): AssetGraph {
+    return this.materializer.definitions.graph;
+  }
+
+  async tick(): Promise<RunRecord[]> {
+    const active = await this.storage.listRuns({ statuses: ["queued", "started"] });
+    const busy = new Set(active.flatMap((run) => run.assetKeys));
+    const candidates = [
+      ...(await this.eagerCandidates()),
+      ...(await this.cronCandidates()),
+      ...(await this.missingCandidates()),
+    ];
+    const launched: RunRecord[] = [];
+    const requested = new Set<string>();
+    for (const candidate of candidates) {
+      const id = `${candidate.key}|${candidate.partition ?? ""}`;
+      if (requested.has(id) || busy.has(candidate.key)) continue;
+      if (!(await this.upstreamReady(candidate.key, candidate.partition, busy))) continue;
+      requested.add(id);
+      launched.push(
+        await this.materializer.submit({
+          selection: candidate.key,
+          origin: { kind: "automation", name: candidate.reason },
+          tags: { "strata/automation": candidate.reason },
+          ...(candidate.partition !== undefined && { partition: candidate.partition }),
+        }),
+      );
+    }
+    return launched;
+  }
+
+  /** Nothing upstream missing or in flight, so the asset would read complete inputs. */
+  private async upstreamReady(
+    key: AssetKey,
+    partition: string | undefined,
+    busy: ReadonlySet<string>,
+  ): Promise<boolean> {
+    for (const parent of this.graph.upstream(key)) {
+      if (busy.has(parent)) return false;
+      const parentPartitioned = this.graph.definition(parent).spec.partitions !== undefined;
+      const latest = await this.storage.latestMaterialization(
+        parent,
+        parentPartitioned ? partition : undefined,
+      );
+      if (latest === undefined && !(parentPartitioned && partition === undefined)) return false;
+    }
+    return true;
+  }
+
+  private async eagerCandidates(): Promise<Candidate[]> {
+    const after = Number((await this.storage.getCursor(BOOKMARK)) ?? (await this.initialBookmark()));
+    const events = await this.storage.listEventsAfter(after, ["ASSET_MATERIALIZATION"], 10_000);
+    const candidates: Candidate[] = [];
+    for (const event of events) {
+      if (event.assetKey === undefined || !this.graph.has(event.assetKey)) continue;
+      for (const child of this.graph.downstream(event.assetKey)) {
+        const spec = this.graph.definition(child).spec;
+        if (spec.automation?.kind !== "eager") continue;
+        const partition = spec.partitions === undefined ? undefined : event.partition;
+        const own = await this.storage.latestMaterialization(child, partition);
+        if (own !== undefined && own.eventId > event.id) continue; // already updated after this change
+        candidates.push({ key: child, partition, reason: "eager" });
+      }
+    }
+    const last = events.at(-1);
+    if (last !== undefined) await this.storage.setCursor(BOOKMARK, String(last.id));
+    return candidates;
+  }
+
+  /** Start after the events that exist when automation first runs: history is not replayed. */
+  private async initialBookmark(): Promise<string> {
+    const latest = String(await this.storage.latestEventId());
+    await this.storage.setCursor(BOOKMARK, latest);
+    return latest;
+  }
+
+  private async cronCandidates(): Promise<Candidate[]> {
+    const now = this.clock.now();
+    const candidates: Candidate[] = [];
+    for (const key of this.graph.order) {
+      const automation = this.graph.definition(key).spec.automation;
+      if (automation?.kind !== "on_cron") continue;
+      const stored = await this.storage.getCursor(cronKey(key));
+      if (stored === undefined) await this.storage.setCursor(cronKey(key), String(now));
+      // Ticks since automation first saw the asset; the newest is the one to satisfy.
+      const tick = cronTicksBetween(automation.cron, automation.timezone, Number(stored ?? now), now).at(-1);
+      if (tick === undefined) continue;
+      const spec = this.graph.definition(key).spec;
+      const partition = spec.partitions?.lastClosed(tick);
+      const own = await this.storage.latestMaterialization(key, partition);
+      if (own !== undefined && own.timestamp >= tick) continue;
+      let depsUpdated = true;
+      for (const parent of this.graph.upstream(key)) {
+        const latest = await this.storage.latestMaterialization(parent);
+        if (latest === undefined || latest.timestamp < tick) depsUpdated = false;
+      }
+      if (depsUpdated) candidates.push({ key, partition, reason: "on_cron" });
+    }
+    return candidates;
+  }
+
+  private async missingCandidates(): Promise<Candidate[]> {
+    const candidates: Candidate[] = [];
+    for (const key of this.graph.order) {
+      const spec = this.graph.definition(key).spec;
+      if (spec.automation?.kind !== "on_missing") continue;
+      const partition = spec.partitions?.lastClosed(this.clock.now());
+      if (spec.partitions !== undefined && partition === undefined) continue;
+      if ((await this.storage.latestMaterialization(key, partition)) === undefined) {
+        candidates.push({ key, partition, reason: "on_missing" });
+      }
+    }
+    return candidates;
+  }
+}

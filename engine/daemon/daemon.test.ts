@@ -1,0 +1,234 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { type AutomationCondition, eager, onCron } from "../definitions/automation.ts";
+import { defineAsset } from "../definitions/define.ts";
+import { type Definitions, loadDefinitions } from "../definitions/definitions.ts";
+import { defineSchedule, defineSensor, type SensorResult } from "../definitions/instigators.ts";
+import { dailyPartitions } from "../definitions/partitions.ts";
+import { Backfills } from "../execution/backfill.ts";
+import { ManualClock } from "../execution/clock.ts";
+import { InMemoryIOManager } from "../execution/io-manager.ts";
+import { Materializer } from "../execution/materializer.ts";
+import { SqliteRunStorage } from "../storage/sqlite-run-storage.ts";
+import { Daemon } from "./daemon.ts";
+
+const T0 = Date.parse("2024-01-05T01:00:00Z");
+const opened: SqliteRunStorage[] = [];
+afterEach(async () => {
+  for (const storage of opened.splice(0)) await storage.close();
+});
+
+function harness(
+  definitions: Definitions,
+  storage = SqliteRunStorage.open(":memory:"),
+  clock = new ManualClock(T0),
+) {
+  opened.push(storage);
+  const loaded = loadDefinitions(definitions);
+  const materializer = new Materializer(loaded, storage, { clock, ioManager: new InMemoryIOManager() });
+  const daemon = new Daemon(
+    storage,
+    materializer,
+    new Backfills(loaded, storage, materializer, clock),
+    clock,
+    {
+      onError: (error) => {
+        throw error;
+      },
+    },
+  );
+  const step = async (): Promise<void> => {
+    await daemon.tick();
+    await daemon.drain();
+  };
+  return { storage, clock, materializer, daemon, step };
+}
+
+const source = defineAsset({ key: "raw/files", materialize: (ctx) => ctx.runId });
+
+describe("sensors", () => {
+  const evaluations: (string | undefined)[] = [];
+  let nextResult: () => SensorResult = () => ({ runRequests: [] });
+  const sensor = defineSensor({
+    name: "landing",
+    target: "raw/files",
+    intervalSeconds: 30,
+    evaluate: (ctx) => {
+      evaluations.push(ctx.cursor);
+      return nextResult();
+    },
+  });
+
+  test("a run key is never run twice, even after a restart", async () => {
+    nextResult = () => ({
+      runRequests: [{ runKey: "a.csv@etag1" }, { runKey: "b.csv@etag1" }, { runKey: "a.csv@etag1" }],
+      cursor: "b.csv",
+    });
+    const first = harness({ assets: [source], sensors: [sensor] });
+    await first.step();
+    expect(await first.storage.listRuns()).toHaveLength(2);
+    first.clock.advance(31_000);
+    await first.step();
+    expect(await first.storage.listRuns()).toHaveLength(2);
+    const [latestTick] = await first.storage.listTicks("sensor", "landing", 1);
+    expect(latestTick).toMatchObject({
+      status: "skipped",
+      skipReason: "every run key was already requested",
+    });
+    // restart: a new daemon over the same storage
+    const restarted = harness({ assets: [source], sensors: [sensor] }, first.storage, first.clock);
+    restarted.clock.advance(31_000);
+    await restarted.step();
+    expect(await first.storage.listRuns()).toHaveLength(2);
+    expect((await first.storage.listRuns()).every((run) => run.status === "success")).toBe(true);
+  });
+
+  test("the interval is respected and the cursor is passed to the next evaluation", async () => {
+    evaluations.length = 0;
+    let n = 0;
+    nextResult = () => ({ runRequests: [{ runKey: `k${++n}` }], cursor: `c${n}` });
+    const h = harness({ assets: [source], sensors: [sensor] });
+    await h.step();
+    h.clock.advance(10_000);
+    await h.step();
+    h.clock.advance(21_000);
+    await h.step();
+    expect(evaluations).toEqual([undefined, "c1"]);
+    expect(await h.storage.getCursor("sensor:landing")).toBe("c2");
+  });
+
+  test("a cursor never advances without its runs", async () => {
+    nextResult = () => ({ runRequests: [{ runKey: "x", selection: "raw/nope" }], cursor: "advanced" });
+    const h = harness({ assets: [source], sensors: [sensor] });
+    await h.step();
+    expect(await h.storage.getCursor("sensor:landing")).toBeUndefined();
+    expect(await h.storage.listRuns()).toHaveLength(0);
+    const [tick] = await h.storage.listTicks("sensor", "landing", 1);
+    expect(tick?.status).toBe("failed");
+    expect(tick?.error).toContain("STRATA_ERR_INVALID_SELECTION");
+    nextResult = () => {
+      throw new Error("listing failed");
+    };
+    h.clock.advance(31_000);
+    await h.step();
+    expect(await h.storage.getCursor("sensor:landing")).toBeUndefined();
+    expect((await h.storage.listTicks("sensor", "landing", 1))[0]?.error).toBe("listing failed");
+  });
+});
+
+describe("schedules", () => {
+  const daily = dailyPartitions({ start: "2024-01-01" });
+  const partitioned = defineAsset({
+    key: "raw/daily",
+    partitions: daily,
+    materialize: (ctx) => ctx.partition,
+  });
+
+  test("runs once per tick, for the partition that just closed", async () => {
+    const schedule = defineSchedule({
+      name: "daily_batch",
+      cron: "0 2 * * *",
+      timezone: "UTC",
+      target: "raw/daily",
+    });
+    const h = harness({ assets: [partitioned], schedules: [schedule] });
+    await h.step(); // first sight at 01:00
+    h.clock.set(Date.parse("2024-01-05T02:00:30Z"));
+    await h.step();
+    h.clock.set(Date.parse("2024-01-05T09:00:00Z"));
+    await h.step();
+    const runs = await h.storage.listRuns();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({
+      partition: "2024-01-04",
+      status: "success",
+      runKey: "daily_batch@2024-01-05T02:00:00.000Z",
+    });
+    const ticks = await h.storage.listTicks("schedule", "daily_batch", 10);
+    expect(ticks.map((t) => t.status)).toEqual(["requested"]);
+  });
+
+  test("honours the timezone and catches up ticks missed while down", async () => {
+    const schedule = defineSchedule({
+      name: "paris",
+      cron: "0 2 * * *",
+      timezone: "Europe/Paris",
+      target: "raw/daily",
+    });
+    const h = harness({ assets: [partitioned], schedules: [schedule] });
+    await h.step();
+    h.clock.set(Date.parse("2024-01-07T01:30:00Z")); // 02:00 Paris = 01:00Z in winter; 3 ticks passed
+    await h.step();
+    const runs = await h.storage.listRuns();
+    expect(runs.map((r) => r.partition).sort()).toEqual(["2024-01-04", "2024-01-05", "2024-01-06"]);
+  });
+});
+
+describe("automation", () => {
+  const counts = new Map<string, number>();
+  const counted = (key: string, options: { deps?: string[]; automation?: AutomationCondition }) =>
+    defineAsset({
+      key,
+      ...options,
+      materialize: () => {
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        return counts.get(key);
+      },
+    });
+
+  test("eager materialises each downstream exactly once per upstream change", async () => {
+    counts.clear();
+    const top = counted("auto/top", {});
+    const left = counted("auto/left", { deps: ["auto/top"], automation: eager() });
+    const right = counted("auto/right", { deps: ["auto/top"], automation: eager() });
+    const bottom = counted("auto/bottom", { deps: ["auto/left", "auto/right"], automation: eager() });
+    const h = harness({ assets: [top, left, right, bottom] });
+    await h.step(); // sets the automation bookmark
+    await h.materializer.materialize({ selection: "auto/top" });
+    for (let i = 0; i < 5; i++) await h.step();
+    expect(Object.fromEntries(counts)).toEqual({
+      "auto/top": 1,
+      "auto/left": 1,
+      "auto/right": 1,
+      "auto/bottom": 1,
+    });
+    await h.materializer.materialize({ selection: "auto/top" });
+    for (let i = 0; i < 5; i++) await h.step();
+    expect(Object.fromEntries(counts)).toEqual({
+      "auto/top": 2,
+      "auto/left": 2,
+      "auto/right": 2,
+      "auto/bottom": 2,
+    });
+  });
+
+  test("eager waits while an upstream is missing", async () => {
+    counts.clear();
+    const a = counted("wait/a", {});
+    const b = counted("wait/b", {});
+    const c = counted("wait/c", { deps: ["wait/a", "wait/b"], automation: eager() });
+    const h = harness({ assets: [a, b, c] });
+    await h.step();
+    await h.materializer.materialize({ selection: "wait/a" });
+    await h.step();
+    expect(counts.get("wait/c")).toBeUndefined();
+    await h.materializer.materialize({ selection: "wait/b" });
+    await h.step();
+    await h.step();
+    expect(counts.get("wait/c")).toBe(1);
+  });
+
+  test("onCron runs once per tick after its upstream updated", async () => {
+    counts.clear();
+    const up = counted("cron/up", {});
+    const report = counted("cron/report", { deps: ["cron/up"], automation: onCron("0 * * * *") });
+    const h = harness({ assets: [up, report] });
+    await h.step();
+    h.clock.set(Date.parse("2024-01-05T02:00:10Z"));
+    await h.step();
+    expect(counts.get("cron/report")).toBeUndefined(); // upstream not updated since the tick
+    await h.materializer.materialize({ selection: "cron/up" });
+    await h.step();
+    await h.step();
+    expect(counts.get("cron/report")).toBe(1);
+  });
+});
