@@ -4,9 +4,15 @@ import { StrataError } from "../../engine/errors.ts";
 import { parseTimestampMicros, partitionLiteral } from "./partition-read.ts";
 
 /** The literal evaluated in a one-row frame, cast to a JS-friendly type. */
-function valueOf(column: string, value: string | null, type: string, as: pl.DataType = pl.Utf8): unknown {
+function literalValue(
+  column: string,
+  value: string | null,
+  type: string,
+  as: pl.DataType = pl.Utf8,
+): unknown {
   const frame = pl.DataFrame({ n: [1] }).select(partitionLiteral(column, value, type).cast(as).alias("v"));
-  return frame.toRecords()[0]?.v;
+  const rows: Record<string, unknown>[] = frame.toRecords();
+  return rows[0]?.v;
 }
 
 describe("partition values", () => {
@@ -20,21 +26,21 @@ describe("partition values", () => {
   });
 
   it("types every primitive, keeping longs beyond 2^53 exact", () => {
-    expect(valueOf("l", "9007199254740993", "long")).toBe("9007199254740993");
-    expect(valueOf("i", "-42", "integer", pl.Int32)).toBe(-42);
-    expect(valueOf("b", "true", "boolean", pl.Bool)).toBe(true);
-    expect(valueOf("d", "2021-09-08", "date")).toBe("2021-09-08");
-    expect(valueOf("f", "1.5", "double", pl.Float64)).toBe(1.5);
-    expect(valueOf("m", "12.5", "decimal(10,2)")).toBe("12.50");
-    expect(valueOf("t", "1969-01-01 00:00:00", "timestamp", pl.Int64)).toBe(-31536000000000);
-    expect(valueOf("x", "hello", "binary")).toBe("68656c6c6f");
-    expect(valueOf("s", "A/A", "string")).toBe("A/A");
+    expect(literalValue("l", "9007199254740993", "long")).toBe("9007199254740993");
+    expect(literalValue("i", "-42", "integer", pl.Int32)).toBe(-42);
+    expect(literalValue("b", "true", "boolean", pl.Bool)).toBe(true);
+    expect(literalValue("d", "2021-09-08", "date")).toBe("2021-09-08");
+    expect(literalValue("f", "1.5", "double", pl.Float64)).toBe(1.5);
+    expect(literalValue("m", "12.5", "decimal(10,2)")).toBe("12.50");
+    expect(literalValue("t", "1969-01-01 00:00:00", "timestamp", pl.Int64)).toBe(-31536000000000);
+    expect(literalValue("x", "hello", "binary")).toBe("68656c6c6f");
+    expect(literalValue("s", "A/A", "string")).toBe("A/A");
   });
 
   it("reads JSON null and the empty string as null, the string 'null' as itself", () => {
-    expect(valueOf("s", null, "string")).toBeNull();
-    expect(valueOf("i", "", "integer")).toBeNull();
-    expect(valueOf("s", "null", "string")).toBe("null");
+    expect(literalValue("s", null, "string")).toBeNull();
+    expect(literalValue("i", "", "integer")).toBeNull();
+    expect(literalValue("s", "null", "string")).toBe("null");
   });
 
   it("refuses a value that does not parse as its type, quoting it", () => {
