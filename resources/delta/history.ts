@@ -26,6 +26,8 @@ export interface CommitEntry {
   /** commitInfo.operation, e.g. "WRITE", "MERGE"; undefined when the commit has no commitInfo. */
   readonly operation: string | undefined;
   readonly operationParameters: Readonly<Record<string, unknown>>;
+  /** commitInfo.timestamp: the writer's wall clock, shown for provenance, never used for time travel. */
+  readonly commitInfoTimestamp: number | undefined;
   readonly commitInfo: CommitInfoAction | undefined;
 }
 
@@ -135,6 +137,7 @@ export async function readHistory(
     timestamp: times[index] ?? entry.fileTime,
     operation: typeof entry.info?.operation === "string" ? entry.info.operation : undefined,
     operationParameters: isRecord(entry.info?.operationParameters) ? entry.info.operationParameters : {},
+    commitInfoTimestamp: typeof entry.info?.timestamp === "number" ? entry.info.timestamp : undefined,
     commitInfo: entry.info,
   }));
   history.reverse();
