@@ -59,8 +59,9 @@ WITH src AS (
     ${date("order_date")} AS t_order_date,
     ${date("ship_date")} AS t_ship_date,
     ${["sales", "discount", "profit", "shipping_cost"].map((f) => `${num(f)} AS t_${f}`).join(",\n    ")},
-    try_cast(trim(quantity) AS BIGINT) AS t_quantity,
-    try_cast(trim(row_id) AS BIGINT) AS t_row_id
+    -- DuckDB casts '2.5' to BIGINT by rounding; polars (and the rule) refuse it.
+    CASE WHEN regexp_full_match(trim(quantity), '[+-]?\\d+') THEN try_cast(trim(quantity) AS BIGINT) END AS t_quantity,
+    CASE WHEN regexp_full_match(trim(row_id), '[+-]?\\d+') THEN try_cast(trim(row_id) AS BIGINT) END AS t_row_id
   FROM src
 ), reasoned AS (
   SELECT *, CASE
@@ -85,12 +86,12 @@ WITH src AS (
 )
 SELECT *, CASE WHEN dup1 THEN 'duplicate_row' WHEN dup2 THEN 'duplicate_business_key' ELSE reason0 END AS reason
 FROM tier2`;
-  const h1 = `hash(rn, ${sqlString(o.objectSha256)})`;
+  const hx = "lpad(to_hex(h1), 16, '0')";
   const silver = `
 CREATE OR REPLACE TABLE silver AS
 SELECT
-  ${prefix} || substr(lpad(to_hex(${h1}), 16, '0'), 1, 3) || '-' || substr('89ab', (((${h1}) >> 20) & 3)::INT + 1, 1)
-    || substr(lpad(to_hex(${h1}), 16, '0'), 4, 3) || '-' || substr(lpad(to_hex(hash(${h1})), 16, '0'), 1, 12) AS row_id,
+  ${prefix} || substr(${hx}, 1, 3) || '-' || substr('89ab', ((h1 >> 20) & 3)::INT + 1, 1)
+    || substr(${hx}, 4, 3) || '-' || substr(lpad(to_hex(hash(h1)), 16, '0'), 1, 12) AS row_id,
   t_row_id AS source_row_id, s_order_id AS order_id, t_order_date AS order_date, t_ship_date AS ship_date,
   s_ship_mode AS ship_mode, s_customer_id AS customer_id,
   CASE WHEN regexp_matches(customer_name, '\\S') THEN customer_name END AS customer_name,
@@ -108,7 +109,7 @@ SELECT
   'BATCH' AS source_system, ${sqlString(o.objectKey)} AS source_object, rn AS source_row_number,
   make_timestamp(${o.ingestedAtMs * 1000}::BIGINT) AS source_ingested_at,
   make_timestamp(${o.processedAtMs * 1000}::BIGINT) AS processed_at, ${sqlString(o.runId)} AS run_id
-FROM staged WHERE reason IS NULL`;
+FROM (SELECT *, hash(rn, ${sqlString(o.objectSha256)}) AS h1 FROM staged WHERE reason IS NULL)`;
   const quarantine = `
 CREATE OR REPLACE TABLE quarantine AS
 SELECT ${rawCols}, NULL::VARCHAR AS raw_line, reason AS rejection_reason,

@@ -54,6 +54,7 @@ export function injectError(
   pool: readonly string[][],
   cleanRow: () => string[],
   nextRowId: () => number,
+  quoteErrors = true,
 ): string {
   switch (reason) {
     case "missing_order_id":
@@ -77,7 +78,7 @@ export function injectError(
     case "invalid_discount":
       return line(set(cleanRow(), F.discount, choose(r, ["1.5", "-0.1", "2", "abc"])));
     case "malformed_row":
-      return malformed(r, cleanRow());
+      return malformed(r, cleanRow(), quoteErrors);
     case "duplicate_row":
       return line(choose(r, pool));
     case "duplicate_business_key": {
@@ -92,8 +93,9 @@ export function injectError(
   }
 }
 
-function malformed(r: Rng, f: string[]): string {
-  switch (r.int(5)) {
+// Variants 2 and 3 break the quoting; 0, 1 and 4 keep it intact (see GenerateSalesCsvOptions.quoteErrors).
+function malformed(r: Rng, f: string[], quoteErrors: boolean): string {
+  switch (quoteErrors ? r.int(5) : ([0, 1, 4][r.int(3)] ?? 0)) {
     case 0: // one field too many
       return `${line(f)},EXTRA`;
     case 1: // one field too few

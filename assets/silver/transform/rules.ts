@@ -1,5 +1,4 @@
 import pl from "nodejs-polars";
-import { parseDateExpr } from "./dates.ts";
 import { REJECTION_REASONS, type RejectionReason } from "./types.ts";
 
 /**
@@ -69,12 +68,12 @@ function parseNumber(raw: pl.Expr): pl.Expr {
   return pl.when(v.isFinite()).then(v).otherwise(pl.lit(null).cast(pl.Float64));
 }
 
-/** Step 3: typed columns `__<field>`; an unparseable value is NULL here and rejected in step 4. */
-export function typeExprs(dateFormats: readonly string[]): pl.Expr[] {
-  const formats = [...dateFormats, "%Y-%m-%d"];
+/**
+ * Step 3: typed numeric columns `__<field>` (dates: see dates.ts); an unparseable value is NULL here
+ * and rejected in step 4.
+ */
+export function typeExprs(): pl.Expr[] {
   return [
-    parseDateExpr(col("order_date"), formats).alias(std("order_date")),
-    parseDateExpr(col("ship_date"), formats).alias(std("ship_date")),
     ...FLOAT_FIELDS.map((f) => parseNumber(col(f)).alias(std(f))),
     col("quantity").str.strip().cast(pl.Int64, false).alias(std("quantity")),
     col("source_row_id").str.strip().cast(pl.Int64, false).alias(std("source_row_id")),

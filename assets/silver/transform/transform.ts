@@ -1,5 +1,6 @@
 import pl from "nodejs-polars";
 import { StrataError } from "../../../engine/errors.ts";
+import { dateStages } from "./dates.ts";
 import { type LoadedObject, loadBronzeObject } from "./load.ts";
 import type { MalformedRecord } from "./records.ts";
 import {
@@ -60,13 +61,13 @@ export function transformToSilver(
 
   const meta = objectMeta(ordered);
   const combined = loaded.length === 1 && loaded[0] ? loaded[0].frame : pl.concat(loaded.map((l) => l.frame));
-  const mid = dedup(
-    combined
-      .lazy()
-      .withColumns(...standardiseExprs(), ...typeExprs(options.dateFormats ?? DEFAULT_DATE_FORMATS))
-      .withColumns(reasonCodeExpr()),
-    meta.sameHashGroups,
-  ).collectSync();
+  const dates = dateStages(
+    ["order_date", "ship_date"],
+    [...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"],
+  );
+  let typed = combined.lazy().withColumns(...standardiseExprs(), ...typeExprs());
+  for (const stage of dates.stages) typed = typed.withColumns(...stage);
+  const mid = dedup(typed.drop(dates.temp).withColumns(reasonCodeExpr()), meta.sameHashGroups).collectSync();
 
   const silver = mid
     .lazy()
