@@ -6,7 +6,7 @@
  */
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
-import { duckdb, localFiles, sqlString } from "./duckdb-parquet.ts";
+import { localFiles, sqlString, withDuckDb } from "./duckdb-parquet.ts";
 import { type LogAction, parseAction } from "./log-actions.ts";
 import type { CheckpointFiles } from "./log-listing.ts";
 
@@ -14,12 +14,13 @@ export async function readCheckpoint(store: ObjectStore, checkpoint: CheckpointF
   const files = await localFiles(store, checkpoint.keys);
   const source = checkpoint.keys[0] ?? `checkpoint ${checkpoint.version}`;
   try {
-    const connection = await duckdb();
     const list = `[${files.paths.map(sqlString).join(", ")}]`;
     let rows: Record<string, unknown>[];
     try {
-      const reader = await connection.runAndReadAll(
-        `SELECT to_json(t)::VARCHAR AS j FROM read_parquet(${list}, union_by_name = true) AS t`,
+      const reader = await withDuckDb((connection) =>
+        connection.runAndReadAll(
+          `SELECT to_json(t)::VARCHAR AS j FROM read_parquet(${list}, union_by_name = true) AS t`,
+        ),
       );
       rows = reader.getRowObjectsJS();
     } catch (error) {

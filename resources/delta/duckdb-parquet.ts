@@ -12,11 +12,22 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { ObjectStore } from "../object-store/object-store.ts";
 
 let connection: Promise<DuckDBConnection> | undefined;
+let queue: Promise<unknown> = Promise.resolve();
 
 /** One in-memory DuckDB connection per process, created on first use. */
-export function duckdb(): Promise<DuckDBConnection> {
+function duckdb(): Promise<DuckDBConnection> {
   connection ??= DuckDBInstance.create(":memory:", { threads: "1" }).then((instance) => instance.connect());
   return connection;
+}
+
+/**
+ * Run `work` with the shared connection, one caller at a time: a DuckDB connection runs one
+ * statement at a time, and concurrent reads (several tables loaded at once) must not interleave.
+ */
+export function withDuckDb<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const run = queue.then(async () => work(await duckdb()));
+  queue = run.catch(() => undefined);
+  return run;
 }
 
 /** A SQL string literal. */

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
-import { duckdb, localFiles, sqlString } from "./duckdb-parquet.ts";
+import { localFiles, sqlString, withDuckDb } from "./duckdb-parquet.ts";
 
 export interface DataFileColumns {
   /** Top-level columns of Delta type binary. */
@@ -94,10 +94,11 @@ async function readThroughDuckDb(
         .map((c) => `${quoteIdentifier(c)}::TIMESTAMP AS ${quoteIdentifier(c)}`),
     ];
     const projection = replace.length === 0 ? "*" : `* REPLACE (${replace.join(", ")})`;
-    const connection = await duckdb();
     try {
-      await connection.run(
-        `COPY (SELECT ${projection} FROM read_parquet(${sqlString(path)})) TO ${sqlString(output)} (FORMAT parquet)`,
+      await withDuckDb((connection) =>
+        connection.run(
+          `COPY (SELECT ${projection} FROM read_parquet(${sqlString(path)})) TO ${sqlString(output)} (FORMAT parquet)`,
+        ),
       );
     } catch (error) {
       throw unreadable(key, error);

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type ErrorCode, StrataError } from "../../engine/errors.ts";
 import { LocalObjectStore } from "../object-store/local-object-store.ts";
 import type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from "../object-store/object-store.ts";
-import { duckdb, sqlString } from "./duckdb-parquet.ts";
+import { sqlString, withDuckDb } from "./duckdb-parquet.ts";
 import { countFromStats } from "./file-stats.ts";
 import { readHistory } from "./history.ts";
 import { activeFiles, readTable } from "./read-table.ts";
@@ -243,11 +243,27 @@ describe("history, listing and active files", () => {
       `${root}/letter=%2F%2520%25f/date=1970-01-01/data=hello/part-00000-f5ab05c8-c8ba-4a27-9935-d13c65cbd345.c000.snappy.parquet`,
     );
     const paths = files.map((file) => file.localPath ?? "");
-    const connection = await duckdb();
-    const result = await connection.runAndReadAll(
-      `SELECT count(*)::INTEGER AS n FROM read_parquet([${paths.map(sqlString).join(", ")}])`,
+    const result = await withDuckDb((connection) =>
+      connection.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n FROM read_parquet([${paths.map(sqlString).join(", ")}])`,
+      ),
     );
     expect(result.getRowObjectsJS()[0]?.n).toBe(2);
+  });
+});
+
+describe("concurrent reads", () => {
+  it("loads tables needing DuckDB (checkpoints, INT96, binary) concurrently", async () => {
+    const roots = [
+      "delta-rs/simple_table_with_checkpoint",
+      "delta-rs/table_with_edge_timestamps",
+      "delta-golden/data-reader-primitives",
+      "delta-golden/multi-part-checkpoint",
+    ];
+    const heights = await Promise.all(
+      roots.map(async (root) => (await readTable(corpus, root, await loadSnapshot(corpus, root))).height),
+    );
+    expect(heights).toEqual([11, 2, 11, 31]);
   });
 });
 
