@@ -10,7 +10,7 @@ import type { AssetDefinition } from "../engine/definitions/asset.ts";
 import { defineAsset } from "../engine/definitions/define.ts";
 import { loadDefinitions } from "../engine/definitions/definitions.ts";
 import { Materializer } from "../engine/execution/materializer.ts";
-import { SqliteRunStorage } from "../engine/storage/sqlite-run-storage.ts";
+import { SqliteRunStorage } from "../engine/storage/sqlite-storage.ts";
 
 /** 1,000 assets in 10 layers of 100; each depends on two assets of the layer above. */
 function wideGraph(layers: number, width: number): AssetDefinition[] {

@@ -6,11 +6,11 @@ const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
 describe("error registry", () => {
   test.each(Object.keys(errorCatalog))("%s is documented in the README error table", (code) => {
-    expect(readme).toMatch(new RegExp(`^\\| \`?${code}\`? \\|`, "m"));
+    expect(readme).toMatch(new RegExp(`^\\|\\s*\`?${code}\`?\\s*\\|`, "m"));
   });
 
   test("every documented code exists", () => {
-    const documented = [...readme.matchAll(/^\| `?(STRATA_ERR_[A-Z0-9_]+)`? \|/gm)].map((m) => m[1]);
+    const documented = [...readme.matchAll(/^\|\s*`?(STRATA_ERR_[A-Z0-9_]+)`?\s*\|/gm)].map((m) => m[1]);
     for (const code of documented) expect(Object.keys(errorCatalog)).toContain(code);
   });
 

@@ -7,7 +7,7 @@ import { Backfills } from "../execution/backfill.ts";
 import { type Clock, systemClock } from "../execution/clock.ts";
 import { Materializer } from "../execution/materializer.ts";
 import type { RunStorage } from "../storage/run-storage.ts";
-import { SqliteRunStorage } from "../storage/sqlite-run-storage.ts";
+import { SqliteRunStorage } from "../storage/sqlite-storage.ts";
 import type { CliCommand } from "./command.ts";
 
 /** What a definitions module exports: the definitions (or a factory) and optional extra commands. */

@@ -8,7 +8,7 @@ import { Backfills } from "../execution/backfill.ts";
 import { ManualClock } from "../execution/clock.ts";
 import { InMemoryIOManager } from "../execution/io-manager.ts";
 import { Materializer } from "../execution/materializer.ts";
-import { SqliteRunStorage } from "../storage/sqlite-run-storage.ts";
+import { SqliteRunStorage } from "../storage/sqlite-storage.ts";
 import { Daemon } from "./daemon.ts";
 
 const T0 = Date.parse("2024-01-05T01:00:00Z");
@@ -156,10 +156,14 @@ describe("schedules", () => {
     });
     const h = harness({ assets: [partitioned], schedules: [schedule] });
     await h.step();
-    h.clock.set(Date.parse("2024-01-07T01:30:00Z")); // 02:00 Paris = 01:00Z in winter; 3 ticks passed
+    h.clock.set(Date.parse("2024-01-07T01:30:00Z")); // 02:00 Paris = 01:00Z in winter: two ticks passed
     await h.step();
     const runs = await h.storage.listRuns();
-    expect(runs.map((r) => r.partition).sort()).toEqual(["2024-01-04", "2024-01-05", "2024-01-06"]);
+    expect(runs.map((r) => r.runKey).sort()).toEqual([
+      "paris@2024-01-06T01:00:00.000Z",
+      "paris@2024-01-07T01:00:00.000Z",
+    ]);
+    expect(runs.map((r) => r.partition).sort()).toEqual(["2024-01-05", "2024-01-06"]);
   });
 });
 

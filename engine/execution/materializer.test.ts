@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { loadDefinitions } from "../definitions/definitions.ts";
 import { bind } from "../di/token.ts";
 import type { EventRecord } from "../storage/records.ts";
-import { SqliteRunStorage } from "../storage/sqlite-run-storage.ts";
+import { SqliteRunStorage } from "../storage/sqlite-storage.ts";
 import { Backfills } from "./backfill.ts";
 import { systemClock } from "./clock.ts";
 import { InMemoryIOManager } from "./io-manager.ts";
