@@ -26,14 +26,20 @@ export interface ActiveFile {
 
 const URI_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 
+/** `file:/a`, `file://a` and `file:///a` all name the local path /a (Spark writes `file:/a`). */
+function canonicalUri(uri: string): string {
+  return uri.replace(/^file:\/*/i, "file:///");
+}
+
 /** The object key of a log path: relative paths join the table root; absolute URIs must lie in the store. */
 export function dataFileKey(store: ObjectStore, tableRoot: string, logPath: string): string {
   const root = normaliseRoot(tableRoot);
+  const decoded = decodeLogPath(logPath);
   if (URI_SCHEME.test(logPath)) {
-    const storeUrl = `${store.url.replace(/\/+$/, "")}/`;
-    const decoded = decodeLogPath(logPath);
+    const uri = canonicalUri(decoded);
+    const storeUrl = canonicalUri(`${store.url.replace(/\/+$/, "")}/`);
     for (const prefix of [storeUrl, decodeLogPath(storeUrl)]) {
-      if (decoded.startsWith(prefix)) return decoded.slice(prefix.length);
+      if (uri.startsWith(prefix)) return uri.slice(prefix.length);
     }
     throw new StrataError(
       "STRATA_ERR_DELTA_UNREADABLE_DATA_FILE",
@@ -41,8 +47,7 @@ export function dataFileKey(store: ObjectStore, tableRoot: string, logPath: stri
       { path: logPath },
     );
   }
-  const relative = decodeLogPath(logPath);
-  return root === "" ? relative : `${root}/${relative}`;
+  return root === "" ? decoded : `${root}/${decoded}`;
 }
 
 export function activeFiles(store: ObjectStore, snapshot: DeltaSnapshot): ActiveFile[] {
