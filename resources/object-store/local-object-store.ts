@@ -88,7 +88,9 @@ export class LocalObjectStore implements ObjectStore {
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const keys = (await this.walk(this.localPath(prefix.replace(/[^/]*$/, ""))))
-      .filter((key) => key.startsWith(prefix) && (options.startAfter === undefined || key > options.startAfter))
+      .filter(
+        (key) => key.startsWith(prefix) && (options.startAfter === undefined || key > options.startAfter),
+      )
       .sort();
     let emitted = 0;
     for (const key of keys) {
@@ -128,7 +130,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   private async writeMetadata(path: string, options: PutOptions): Promise<void> {
-    const metadata = { ...options.metadata, ...(options.contentType ? { "content-type": options.contentType } : {}) };
+    const metadata = {
+      ...options.metadata,
+      ...(options.contentType ? { "content-type": options.contentType } : {}),
+    };
     if (Object.keys(metadata).length === 0) return;
     await writeFile(path + METADATA_SUFFIX, JSON.stringify(metadata));
   }
@@ -137,7 +142,9 @@ export class LocalObjectStore implements ObjectStore {
     try {
       const parsed: unknown = JSON.parse(await readFile(path + METADATA_SUFFIX, "utf8"));
       if (typeof parsed !== "object" || parsed === null) return {};
-      return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"));
+      return Object.fromEntries(
+        Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"),
+      );
     } catch (error) {
       if (isNotFound(error)) return {};
       throw error;

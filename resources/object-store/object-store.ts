@@ -30,7 +30,9 @@ export interface ObjectStore {
   get(key: string): Promise<Uint8Array>;
   /** Undefined when the object does not exist. */
   getIfExists(key: string): Promise<Uint8Array | undefined>;
-  head(key: string): Promise<(ObjectInfo & { readonly metadata: Readonly<Record<string, string>> }) | undefined>;
+  head(
+    key: string,
+  ): Promise<(ObjectInfo & { readonly metadata: Readonly<Record<string, string>> }) | undefined>;
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<ObjectInfo>;
   /**
    * Write only if no object has that key; returns false (and writes nothing) when one exists.
