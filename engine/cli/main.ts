@@ -21,13 +21,13 @@ const engineCommands: Readonly<Record<string, CliCommand>> = {
   daemon: daemonCommand,
 };
 
-const io: CliIO = {
+const processIO: CliIO = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   isTTY: process.stdout.isTTY === true,
 };
 
-function help(commands: Readonly<Record<string, CliCommand>>): void {
+function help(io: CliIO, commands: Readonly<Record<string, CliCommand>>): void {
   io.out("usage: strata [--definitions <module>] [--state-dir <dir>] <command> [flags]\n");
   for (const [name, command] of Object.entries(commands))
     io.out(`  ${name.padEnd(12)} ${command.summary}\n  ${" ".repeat(12)} ${command.usage}`);
@@ -48,7 +48,7 @@ function globalFlags(argv: readonly string[]): { definitions?: string; stateDir?
   return { ...out, rest };
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const { definitions, stateDir, rest } = globalFlags(argv);
   const [name, ...args] = rest;
   let module: DefinitionsModule | undefined;
@@ -63,7 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const commands = { ...engineCommands, ...pipelineCommands };
   const command = name === undefined ? undefined : commands[name];
   if (command === undefined) {
-    help(commands);
+    help(io, commands);
     if (name !== undefined && name !== "help") {
       throw new StrataError("STRATA_ERR_USAGE", `unknown command ${JSON.stringify(name)}.`);
     }
@@ -89,9 +89,9 @@ if (process.argv[1] !== undefined && /(strata\.js|cli\/main\.ts)$/.test(process.
     (code) => process.exit(code),
     (error: unknown) => {
       if (StrataError.is(error)) {
-        io.err(`error ${error.code}: ${error.message.replace(`${error.code}: `, "")}`);
+        processIO.err(`error ${error.code}: ${error.message.replace(`${error.code}: `, "")}`);
       } else {
-        io.err(
+        processIO.err(
           `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );
       }
