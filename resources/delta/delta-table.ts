@@ -4,12 +4,11 @@
  * path: load the latest snapshot, check the table is writable, write data files, commit with
  * optimistic concurrency; a logical conflict re-runs the whole operation on the new snapshot.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
-import type { Action, AddAction, MetadataAction, RemoveAction } from "./actions.ts";
-import { type CheckpointInfo, writeCheckpoint } from "./checkpoint-writer.ts";
+import type { AddAction, MetadataAction } from "./actions.ts";
+import type { CheckpointInfo } from "./checkpoint-writer.ts";
 import { type CommitOptions, commitTransaction, logKey } from "./commit.ts";
 import {
   type OptimizeOptions,
@@ -25,9 +24,10 @@ import { readTable } from "./read-table.ts";
 import { conformFrame } from "./schema-enforcement.ts";
 import { type DeltaSnapshot, loadSnapshot } from "./snapshot.ts";
 import { type DeltaStruct, schemaFromFrame, serialiseSchema } from "./table-schema.ts";
-import { liveTombstones, loadWriterState, type WriterState } from "./table-state.ts";
+import { loadWriterState } from "./table-state.ts";
+import { checkpointTable, prepareRows, runOperation, type WriteResult } from "./transaction.ts";
 import { assertMayChangeData, assertWritable, checkpointInterval, WRITER_PROTOCOL } from "./write-guards.ts";
-import { readDataFile, type TableLayout, tableKey, writeDataFiles } from "./writer.ts";
+import { readDataFile, writeDataFiles } from "./writer.ts";
 
 export type { MergeColumns, MergeRowMetrics } from "./merge.ts";
 export type { PartitionPredicate } from "./overwrite.ts";
@@ -58,24 +58,7 @@ export interface OverwriteOptions extends WriteOptions {
 
 export interface MergeOptions extends WriteOptions, MergeSpec {}
 
-export interface WriteResult {
-  /** The committed version; the unchanged table version when skipped. */
-  readonly version: number;
-  readonly skipped: boolean;
-  /** Why nothing was committed (idempotent replay, nothing to change). */
-  readonly reason?: string;
-  readonly filesAdded: number;
-  readonly filesRemoved: number;
-  readonly rowsWritten: number;
-  readonly timings: {
-    readonly writeFilesMs: number;
-    readonly commitMs: number;
-    readonly checkpointMs: number;
-  };
-  readonly checkpoint?: CheckpointInfo;
-  /** Set when the commit succeeded but the checkpoint due after it failed. */
-  readonly checkpointError?: string;
-}
+export type { WriteResult } from "./transaction.ts";
 
 export interface MergeResult extends WriteResult {
   readonly metrics: MergeRowMetrics & { readonly filesAdded: number; readonly filesRemoved: number };
@@ -91,37 +74,11 @@ export interface DeltaTableOptions {
   readonly operationRetries?: number;
 }
 
-/** What an operation wants committed, produced from one snapshot. */
-interface Prepared {
-  readonly adds: readonly AddAction[];
-  readonly removes: readonly AddAction[];
-  /** Set when the operation evolves the schema (mergeSchema). */
-  readonly schemaString?: string;
-  readonly dataChange: boolean;
-  readonly rowsWritten: number;
-  readonly writeFilesMs: number;
-  readonly readFiles?: ReadonlySet<string>;
-  readonly conflictsWithAdd?: (add: AddAction) => boolean;
-  readonly operationParameters: Readonly<Record<string, unknown>>;
-  readonly operationMetrics: Readonly<Record<string, number>>;
-}
-
-function toRemove(add: AddAction, dataChange: boolean, now: number): RemoveAction {
-  return {
-    path: add.path,
-    deletionTimestamp: now,
-    dataChange,
-    extendedFileMetadata: true,
-    partitionValues: add.partitionValues,
-    size: add.size,
-  };
-}
-
 export class DeltaTable {
   private constructor(
     readonly store: ObjectStore,
     readonly root: string,
-    private readonly options: DeltaTableOptions,
+    readonly options: DeltaTableOptions,
   ) {}
 
   /** A handle on the table at `root` (a store key prefix); no I/O until used. */
@@ -201,14 +158,14 @@ export class DeltaTable {
   }
 
   append(frame: pl.DataFrame, options: WriteOptions = {}): Promise<WriteResult> {
-    return this.execute("WRITE", options, async ({ layout }) => {
+    return runOperation(this, "WRITE", options, async ({ layout }) => {
       const conformed = conformFrame(frame, layout.schema, options);
-      return this.writeRows(layout, conformed.frame, conformed.schema, [], { mode: "Append" }, options);
+      return prepareRows(layout, conformed.frame, conformed.schema, [], { mode: "Append" }, options);
     });
   }
 
   overwrite(frame: pl.DataFrame, options: OverwriteOptions = {}): Promise<WriteResult> {
-    return this.execute("WRITE", options, async ({ snapshot, layout }) => {
+    return runOperation(this, "WRITE", options, async ({ snapshot, layout }) => {
       assertMayChangeData(layout.configuration, this.root, "overwrite");
       const conformed = conformFrame(frame, layout.schema, options);
       const predicate = options.partitions;
@@ -219,7 +176,7 @@ export class DeltaTable {
         mode: "Overwrite",
         ...(predicate === undefined ? {} : { predicate: JSON.stringify(predicate) }),
       };
-      const prepared = await this.writeRows(
+      const prepared = await prepareRows(
         layout,
         conformed.frame,
         conformed.schema,
@@ -234,7 +191,7 @@ export class DeltaTable {
 
   async merge(frame: pl.DataFrame, options: MergeOptions): Promise<MergeResult> {
     let rows: MergeRowMetrics = { inserted: 0, updated: 0, unchanged: 0 };
-    const result = await this.execute("MERGE", options, async ({ snapshot, layout }) => {
+    const result = await runOperation(this, "MERGE", options, async ({ snapshot, layout }) => {
       const conformed = conformFrame(frame, layout.schema, options);
       const evolved = { ...layout, schema: conformed.schema };
       const plan = await planMerge(evolved, snapshot.files, conformed.frame, options);
@@ -245,7 +202,7 @@ export class DeltaTable {
         mergeKeys: JSON.stringify(options.keys),
         conditional: String(options.updateWhen !== undefined),
       };
-      const prepared = await this.writeRows(
+      const prepared = await prepareRows(
         layout,
         plan.rows,
         conformed.schema,
@@ -269,7 +226,7 @@ export class DeltaTable {
   /** Delete the rows matching `predicate` (null counts as no match): files are rewritten or removed whole. */
   async delete(predicate: pl.Expr, options: Pick<WriteOptions, "txn"> = {}): Promise<DeleteResult> {
     let rowsDeleted = 0;
-    const result = await this.execute("DELETE", options, async ({ snapshot, layout }) => {
+    const result = await runOperation(this, "DELETE", options, async ({ snapshot, layout }) => {
       rowsDeleted = 0;
       const removed: AddAction[] = [];
       const kept: pl.DataFrame[] = [];
@@ -283,7 +240,7 @@ export class DeltaTable {
       }
       if (removed.length > 0) assertMayChangeData(layout.configuration, this.root, "delete");
       const rows = kept.length === 0 ? undefined : pl.concat(kept, { how: "vertical" });
-      const prepared = await this.writeRows(
+      const prepared = await prepareRows(
         layout,
         rows,
         layout.schema,
@@ -304,7 +261,7 @@ export class DeltaTable {
 
   /** Compact small files per partition (dataChange: false). */
   optimize(options: OptimizeOptions = {}): Promise<WriteResult> {
-    return this.execute("OPTIMIZE", {}, async ({ snapshot, layout }) => {
+    return runOperation(this, "OPTIMIZE", {}, async ({ snapshot, layout }) => {
       const bins = await planOptimize(layout, snapshot.files, options);
       const started = performance.now();
       const adds: AddAction[] = [];
@@ -330,142 +287,7 @@ export class DeltaTable {
   }
 
   /** Write a checkpoint for `version` (default: latest) and point `_last_checkpoint` at it. */
-  async checkpoint(version?: number): Promise<CheckpointInfo> {
-    const snapshot = await loadSnapshot(this.store, this.root, version === undefined ? {} : { version });
-    return writeCheckpoint(this.store, this.root, {
-      version: snapshot.version,
-      protocol: snapshot.protocol,
-      metadata: snapshot.metadata,
-      files: snapshot.files,
-      tombstones: liveTombstones(snapshot),
-      txns: [...snapshot.txns.values()],
-    });
-  }
-
-  /** Conform-and-write helper shared by append, overwrite, merge and delete. */
-  private async writeRows(
-    layout: TableLayout,
-    rows: pl.DataFrame | undefined,
-    schema: DeltaStruct,
-    removes: readonly AddAction[],
-    operationParameters: Readonly<Record<string, unknown>>,
-    options: Pick<WriteOptions, "maxRowsPerFile">,
-  ): Promise<Prepared> {
-    const evolved = schema === layout.schema ? layout : { ...layout, schema };
-    const started = performance.now();
-    const adds =
-      rows === undefined
-        ? []
-        : await writeDataFiles(evolved, rows, { maxRowsPerFile: options.maxRowsPerFile });
-    return {
-      adds,
-      removes,
-      dataChange: true,
-      rowsWritten: rows?.height ?? 0,
-      writeFilesMs: performance.now() - started,
-      operationParameters,
-      operationMetrics: {
-        numFiles: adds.length,
-        numOutputRows: rows?.height ?? 0,
-        numRemovedFiles: removes.length,
-      },
-      ...(schema === layout.schema ? {} : { schemaString: serialiseSchema(schema) }),
-    };
-  }
-
-  /** Load → guard → prepare → commit, re-running on logical conflicts; checkpoint when due. */
-  private async execute(
-    operation: string,
-    options: Pick<WriteOptions, "txn">,
-    prepare: (state: WriterState) => Promise<Prepared>,
-  ): Promise<WriteResult> {
-    const retries = this.options.operationRetries ?? 5;
-    for (let attempt = 0; ; attempt++) {
-      const state = await loadWriterState(this.store, this.root);
-      const { snapshot } = state;
-      assertWritable(snapshot.protocol, this.root);
-      const noop = (reason: string): WriteResult => ({
-        version: snapshot.version,
-        skipped: true,
-        reason,
-        filesAdded: 0,
-        filesRemoved: 0,
-        rowsWritten: 0,
-        timings: { writeFilesMs: 0, commitMs: 0, checkpointMs: 0 },
-      });
-      const txn = options.txn;
-      const seen = txn === undefined ? undefined : snapshot.txnVersion(txn.appId);
-      if (txn !== undefined && seen !== undefined && seen >= txn.version) {
-        return noop(
-          `application ${quote(txn.appId)} already committed version ${seen} (this write is version ${txn.version})`,
-        );
-      }
-      const prepared = await prepare(state);
-      const now = Date.now();
-      const actions: Action[] = [
-        // Schema evolution: a full new metaData with the same table id (what Spark writes).
-        ...(prepared.schemaString === undefined
-          ? []
-          : [{ metaData: { ...snapshot.metadata, schemaString: prepared.schemaString } }]),
-        ...prepared.removes.map((add) => ({ remove: toRemove(add, prepared.dataChange, now) })),
-        ...prepared.adds.map((add) => ({ add })),
-      ];
-      if (actions.length === 0 && txn === undefined) return noop("nothing to change");
-      if (txn !== undefined)
-        actions.push({ txn: { appId: txn.appId, version: txn.version, lastUpdated: now } });
-      let committed: Awaited<ReturnType<typeof commitTransaction>>;
-      try {
-        committed = await commitTransaction(
-          this.store,
-          this.root,
-          {
-            readVersion: snapshot.version,
-            actions,
-            operation,
-            operationParameters: prepared.operationParameters,
-            operationMetrics: prepared.operationMetrics,
-            readFiles: prepared.readFiles,
-            conflictsWithAdd: prepared.conflictsWithAdd,
-          },
-          this.options.commit,
-        );
-      } catch (error) {
-        if (!StrataError.is(error, "STRATA_ERR_DELTA_CONCURRENT_MODIFICATION")) throw error;
-        // The files were never committed: remove them now rather than leave them to vacuum.
-        await Promise.allSettled(
-          prepared.adds.map((add) => this.store.delete(tableKey(this.root, decodeLogPath(add.path)))),
-        );
-        if (attempt >= retries) throw error;
-        await sleep(Math.random() * 20 * 2 ** attempt);
-        continue;
-      }
-      const checkpointStarted = performance.now();
-      const interval = checkpointInterval(state.layout.configuration);
-      let checkpoint: CheckpointInfo | undefined;
-      let checkpointError: string | undefined;
-      if (committed.version > 0 && committed.version % interval === 0) {
-        // The commit is durable: a failed checkpoint must not make the caller retry (and duplicate)
-        // the write, so it is reported in the result; the next due checkpoint covers it.
-        try {
-          checkpoint = await this.checkpoint(committed.version);
-        } catch (error) {
-          checkpointError = error instanceof Error ? error.message : String(error);
-        }
-      }
-      return {
-        version: committed.version,
-        skipped: false,
-        filesAdded: prepared.adds.length,
-        filesRemoved: prepared.removes.length,
-        rowsWritten: prepared.rowsWritten,
-        timings: {
-          writeFilesMs: prepared.writeFilesMs,
-          commitMs: committed.commitMs,
-          checkpointMs: checkpoint === undefined ? 0 : performance.now() - checkpointStarted,
-        },
-        ...(checkpoint === undefined ? {} : { checkpoint }),
-        ...(checkpointError === undefined ? {} : { checkpointError }),
-      };
-    }
+  checkpoint(version?: number): Promise<CheckpointInfo> {
+    return checkpointTable(this.store, this.root, version);
   }
 }
