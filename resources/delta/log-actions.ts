@@ -149,6 +149,10 @@ function parseTxn(value: Record<string, unknown>, source: string): TxnAction {
   if (typeof value.appId !== "string" || typeof value.version !== "number") {
     throw corrupt(source, "txn action without appId/version", value);
   }
+  // JSON.parse rounds integers beyond 2^53; an idempotency check on a rounded version could skip or
+  // repeat a batch, so such a txn is refused rather than trusted.
+  if (!Number.isSafeInteger(value.version))
+    throw corrupt(source, "txn version beyond 2^53 (not exact in JS)", value);
   return { appId: value.appId, version: value.version, lastUpdated: optionalNumber(value.lastUpdated) };
 }
 

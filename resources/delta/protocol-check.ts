@@ -46,6 +46,13 @@ export function checkReadable(
       }
     }
   }
+  if (metadata.format.provider.toLowerCase() !== "parquet") {
+    throw unsupported(
+      "format",
+      table,
+      `data files in format ${quote(metadata.format.provider)}; Delta requires parquet`,
+    );
+  }
   const mode = metadata.configuration["delta.columnMapping.mode"];
   if (mode !== undefined && mode !== "none") {
     throw unsupported("columnMapping", table, `delta.columnMapping.mode = ${quote(mode)}`);

@@ -87,12 +87,34 @@ function project(
   return projected.select(...fields.map((field) => field.name));
 }
 
+export interface ReadTableOptions {
+  /** Read only these columns (in this order); partition columns among them come from the log. */
+  readonly columns?: readonly string[];
+}
+
+function selectedFields(snapshot: DeltaSnapshot, columns: readonly string[] | undefined): DeltaStructField[] {
+  const fields = snapshot.schema.fields;
+  if (columns === undefined) return [...fields];
+  return columns.map((column) => {
+    const field = fields.find((candidate) => candidate.name === column);
+    if (field === undefined) {
+      throw new StrataError(
+        "STRATA_ERR_DELTA_SCHEMA_MISMATCH",
+        `column ${quote(column)} is not in the table schema (${quote(fields.map((f) => f.name).join(", "))}).`,
+        { column },
+      );
+    }
+    return field;
+  });
+}
+
 export async function readTable(
   store: ObjectStore,
   tableRoot: string,
   snapshot: DeltaSnapshot,
+  options: ReadTableOptions = {},
 ): Promise<pl.DataFrame> {
-  const fields = snapshot.schema.fields;
+  const fields = selectedFields(snapshot, options.columns);
   const columns = {
     binary: fields.filter((field) => field.type === "binary").map((field) => field.name),
     timestamp: fields.filter((field) => field.type === "timestamp").map((field) => field.name),
