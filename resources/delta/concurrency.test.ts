@@ -76,6 +76,10 @@ describe("concurrent writers", () => {
     );
     const merges = outputs.slice(2).flat();
     expect(merges.reduce((sum, m) => sum + (m.inserted ?? 0), 0)).toBe(10);
+    // The writers did race: some commits were rebased over others' appends.
+    expect(outputs.flat().reduce((sum, line) => sum + (line.rebased ?? 0), 0)).toBeGreaterThan(0);
+    const reruns = merges.reduce((sum, m) => sum + (m.attempts ?? 1) - 1, 0);
+    console.log(`concurrency: ${reruns} merge re-runs after logical conflicts`);
   }, 300_000);
 
   it("a writer killed mid-write leaves the table at its last committed version", async () => {

@@ -42,6 +42,10 @@ export interface WriteResult {
   readonly filesAdded: number;
   readonly filesRemoved: number;
   readonly rowsWritten: number;
+  /** How many times the operation ran (1 + re-runs after losing a logical conflict). */
+  readonly attempts: number;
+  /** Concurrent commits this one was rebased over without re-running. */
+  readonly rebasedOver: number;
   readonly timings: {
     readonly writeFilesMs: number;
     readonly commitMs: number;
@@ -143,6 +147,8 @@ export async function runOperation(
       filesAdded: 0,
       filesRemoved: 0,
       rowsWritten: 0,
+      attempts: attempt + 1,
+      rebasedOver: 0,
       timings: { writeFilesMs: 0, commitMs: 0, checkpointMs: 0 },
     });
     const txn = options.txn;
@@ -210,6 +216,8 @@ export async function runOperation(
       filesAdded: prepared.adds.length,
       filesRemoved: prepared.removes.length,
       rowsWritten: prepared.rowsWritten,
+      attempts: attempt + 1,
+      rebasedOver: committed.rebasedOver,
       timings: {
         writeFilesMs: prepared.writeFilesMs,
         commitMs: committed.commitMs,

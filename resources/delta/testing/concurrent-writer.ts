@@ -22,11 +22,15 @@ for (let op = 0; mode === "append-forever" || op < Number(ops); op++) {
     // Every worker merges the same 10 keys: a lost conflict would duplicate a key.
     const keys = Array.from({ length: 10 }, (_, k) => `m-${k}`);
     const result = await table.merge(batch(keys, op), { keys: ["id"] });
-    process.stdout.write(`${JSON.stringify({ op, version: result.version, ...result.metrics })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ op, version: result.version, attempts: result.attempts, rebased: result.rebasedOver, ...result.metrics })}\n`,
+    );
   } else {
     const rows = mode === "append-forever" ? 20_000 : 5;
     const ids = Array.from({ length: rows }, (_, r) => `w${worker}-${op}-${r}`);
     const result = await table.append(batch(ids, op));
-    process.stdout.write(`${JSON.stringify({ op, version: result.version, rows })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ op, version: result.version, attempts: result.attempts, rebased: result.rebasedOver, rows })}\n`,
+    );
   }
 }
