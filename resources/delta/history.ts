@@ -70,7 +70,7 @@ export async function versionAtTimestamp(
   const instant = at instanceof Date ? at.getTime() : typeof at === "string" ? Date.parse(at) : at;
   if (!Number.isFinite(instant)) {
     throw new StrataError(
-      "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
+      "STRATA_ERR_INVALID_OPTION",
       `timestamp ${quote(String(at))} is not a valid date.`,
       {},
     );

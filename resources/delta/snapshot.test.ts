@@ -113,7 +113,7 @@ describe("time travel by timestamp", () => {
       "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
     );
     expect(await codeOf(loadSnapshot(store, "table", { timestamp: "yesterday-ish" }))).toBe(
-      "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
+      "STRATA_ERR_INVALID_OPTION",
     );
   });
 
@@ -275,7 +275,10 @@ describe("coded errors", () => {
       "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
     );
     expect(await codeOf(loadSnapshot(corpus, "dat/basic_append/delta", { version: -1 }))).toBe(
-      "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
+      "STRATA_ERR_INVALID_OPTION",
+    );
+    expect(await codeOf(loadSnapshot(corpus, "dat/basic_append/delta", { version: 0, timestamp: 0 }))).toBe(
+      "STRATA_ERR_INVALID_OPTION",
     );
     expect(await codeOf(loadSnapshot(corpus, "delta-rs/checkpoints_vacuumed", { version: 4 }))).toBe(
       "STRATA_ERR_DELTA_VERSION_NOT_FOUND",

@@ -90,7 +90,7 @@ function notATable(store: ObjectStore, root: string): StrataError {
 function checkVersionOption(version: number): void {
   if (!Number.isSafeInteger(version) || version < 0) {
     throw new StrataError(
-      "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
+      "STRATA_ERR_INVALID_OPTION",
       `Delta version ${quote(version)} is not a non-negative integer.`,
       { version },
     );
@@ -105,7 +105,7 @@ export async function loadSnapshot(
   const root = normaliseRoot(tableRoot);
   if (options.version !== undefined && options.timestamp !== undefined) {
     throw new StrataError(
-      "STRATA_ERR_DELTA_VERSION_NOT_FOUND",
+      "STRATA_ERR_INVALID_OPTION",
       `pass either a version (${quote(options.version)}) or a timestamp, not both.`,
       {},
     );
