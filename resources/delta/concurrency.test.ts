@@ -96,6 +96,11 @@ describe("concurrent writers", () => {
     const rows = await table.read();
     expect(snapshot.version).toBeGreaterThanOrEqual(3);
     expect(rows.height).toBe(snapshot.version * 20_000);
+    // Files the killed writer wrote but never committed are orphans: vacuum removes them, rows stay.
+    const swept = await table.vacuum({ retentionHours: 0, force: true, now: Date.now() + 1000 });
+    const referenced = new Set(snapshot.files.map((file) => decodeURIComponent(file.path)));
+    expect(swept.files.filter((file) => referenced.has(file))).toEqual([]);
+    expect((await table.read()).height).toBe(rows.height);
     // A new writer carries on from there.
     const next = await table.append(pl.DataFrame({ id: ["after"], worker: [0], value: [0] }));
     expect(next.version).toBe(snapshot.version + 1);

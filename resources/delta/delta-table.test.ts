@@ -112,6 +112,21 @@ describe("DeltaTable writes", () => {
     );
   });
 
+  it("evolves the schema through a merge with mergeSchema", async () => {
+    const table = DeltaTable.forPath(store, "ms");
+    await table.create({ schema: sales([1], "N") });
+    await table.append(sales([1, 2], "N"));
+    const source = sales([2, 3], "N", 5).withColumns(pl.lit("web").alias("channel"));
+    await expectCode(table.merge(source, { keys: ["id"] }), "STRATA_ERR_DELTA_SCHEMA_MISMATCH");
+    const result = await table.merge(source, { keys: ["id"], mergeSchema: true });
+    expect(result.metrics).toMatchObject({ inserted: 1, updated: 1 });
+    expect((await rows(table)).map((row) => [row.id, row.amount, row.channel])).toEqual([
+      ["1", 1, null],
+      ["2", 5, "web"],
+      ["3", 5, "web"],
+    ]);
+  });
+
   it("deletes by predicate, removing whole files when every row matches", async () => {
     const table = DeltaTable.forPath(store, "d");
     await table.create({ schema: sales([1], "N") });
