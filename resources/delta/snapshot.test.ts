@@ -233,6 +233,11 @@ describe("history, listing and active files", () => {
     expect((await readHistory(corpus, "delta-rs/simple_table", { limit: 2 })).map((e) => e.version)).toEqual([
       4, 3,
     ]);
+    expect(history[3]?.commitInfoTimestamp).toBe(1587968596254);
+    expect(history[3]?.operationParameters).toEqual({ predicate: "(oldData.`id` = newData.`id`)" });
+    // delta-rs reference: a log cleaned up to checkpoint 5 still lists its 8 remaining commits.
+    const vacuumed = await readHistory(corpus, "delta-rs/checkpoints_vacuumed", { limit: 10 });
+    expect(vacuumed.map((entry) => entry.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5]);
   });
 
   it("gives object keys decoded once (Hive escapes kept) that DuckDB reads directly", async () => {
