@@ -192,6 +192,24 @@ describe("checkpoints and _last_checkpoint", () => {
     });
   }
 
+  it("ignores everything in _delta_log that is not a commit or classic checkpoint file name", async () => {
+    const { store, log } = await copyTable("dat/basic_append/delta");
+    await mkdir(join(log, "_sidecars"), { recursive: true });
+    await mkdir(join(log, ".tmp"), { recursive: true });
+    for (const junk of [
+      "00000000000000000001.crc",
+      "00000000000000000000.00000000000000000001.compacted.json",
+      "00000000000000000007.json.bak",
+      "7.json",
+      "_sidecars/00000000000000000009.json",
+      ".tmp/00000000000000000002.json",
+    ]) {
+      await writeFile(join(log, junk), "{not a commit");
+    }
+    expect(await latestVersion(store, "table")).toBe(1);
+    expect((await readTable(store, "table", await loadSnapshot(store, "table"))).height).toBe(5);
+  });
+
   it("ignores a multi-part checkpoint with a missing part and replays the commits", async () => {
     const { store, log } = await copyTable("delta-golden/multi-part-checkpoint");
     await unlink(join(log, "00000000000000000001.checkpoint.0000000002.0000000002.parquet"));
