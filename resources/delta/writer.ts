@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import pl from "nodejs-polars";
+import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
 import type { AddAction } from "./actions.ts";
 import {
@@ -85,7 +86,11 @@ export async function writeDataFiles(
 /** The object key of a data file named by a log path (relative paths only; absolute URIs are refused). */
 export function dataFileKey(root: string, logPath: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(logPath)) {
-    throw new Error(`absolute data file URIs are not supported by the writer: ${logPath}`);
+    throw new StrataError(
+      "STRATA_ERR_DELTA_UNSUPPORTED_WRITER",
+      `the table references a data file by absolute URI (${quote(logPath)}); Strata only rewrites files stored under the table root.`,
+      { path: logPath },
+    );
   }
   return tableKey(root, decodeLogPath(logPath));
 }
