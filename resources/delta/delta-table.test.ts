@@ -7,7 +7,7 @@ import { StrataError } from "../../engine/errors.ts";
 import { LocalObjectStore } from "../object-store/local-object-store.ts";
 import { versionFileName } from "./actions.ts";
 import { logKey, serialiseActions } from "./commit.ts";
-import { DeltaTable } from "./delta-table.ts";
+import { DeltaTable, whenSourceNewer } from "./delta-table.ts";
 
 let dir: string;
 let store: LocalObjectStore;
@@ -110,6 +110,21 @@ describe("DeltaTable writes", () => {
       table.merge(pl.concat([sales([7], "N"), sales([7], "N")]), { keys: ["id", "region"] }),
       "STRATA_ERR_DELTA_DUPLICATE_SOURCE_KEY",
     );
+  });
+
+  it("updates only rows whose source is newer by (time, offset), like a tuple comparison", async () => {
+    const table = DeltaTable.forPath(store, "nw");
+    const at = (id: string, time: number, offset: number | null) =>
+      pl.DataFrame({ id: [id], time: [time], offset: [offset], value: [`${time}/${offset}`] });
+    await table.create({ schema: at("a", 0, 0) });
+    await table.append(pl.concat([at("a", 5, 5), at("b", 5, 5), at("c", 5, 5), at("d", 5, 5)]));
+    const incoming = pl.concat([at("a", 6, 0), at("b", 5, 6), at("c", 5, 5), at("d", 5, null)]);
+    const result = await table.merge(incoming, {
+      keys: ["id"],
+      updateWhen: whenSourceNewer("time", "offset"),
+    });
+    expect(result.metrics).toMatchObject({ updated: 2, unchanged: 2, inserted: 0 });
+    expect((await rows(table)).map((row) => row.value)).toEqual(["6/0", "5/6", "5/5", "5/5"]);
   });
 
   it("evolves the schema through a merge with mergeSchema", async () => {

@@ -30,6 +30,7 @@ import { assertMayChangeData, assertWritable, checkpointInterval, WRITER_PROTOCO
 import { readDataFile, writeDataFiles } from "./writer.ts";
 
 export type { MergeColumns, MergeRowMetrics } from "./merge.ts";
+export { whenSourceNewer } from "./merge.ts";
 export type { PartitionPredicate } from "./overwrite.ts";
 export type { DeltaStruct } from "./table-schema.ts";
 

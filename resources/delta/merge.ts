@@ -28,6 +28,23 @@ export interface MergeSpec {
   readonly updateWhen?: (columns: MergeColumns) => pl.Expr;
 }
 
+/**
+ * "Update only when the incoming row is newer": compares the columns in order (the first that
+ * differs decides, like a tuple comparison), e.g. whenSourceNewer("ingested_at", "offset").
+ * A null on either side never counts as newer, so a row with no provenance cannot overwrite.
+ */
+export function whenSourceNewer(...columns: readonly string[]): (columns: MergeColumns) => pl.Expr {
+  return ({ source, target }) => {
+    let newer: pl.Expr = pl.lit(false);
+    for (const column of [...columns].reverse()) {
+      newer = source(column)
+        .gt(target(column))
+        .or(source(column).eq(target(column)).and(newer));
+    }
+    return newer;
+  };
+}
+
 export interface MergeRowMetrics {
   readonly inserted: number;
   readonly updated: number;
