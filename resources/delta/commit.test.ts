@@ -1,18 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StrataError } from "../../engine/errors.ts";
-import { LocalObjectStore } from "../object-store/local-object-store.ts";
+import type { ObjectStore } from "../object-store/object-store.ts";
 import { type AddAction, versionFileName } from "./actions.ts";
 import { commitTransaction, logKey, parseCommit } from "./commit.ts";
+import { createTestStore } from "./testing/test-store.ts";
 
-let dir: string;
-let store: LocalObjectStore;
+let store: ObjectStore;
+let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "strata-commit-"));
-  store = new LocalObjectStore(dir);
+  ({ store, cleanup } = await createTestStore("strata-commit-"));
   await commitTransaction(store, "t", {
     readVersion: -1,
     actions: [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: metadata("{}") }],
@@ -20,7 +17,7 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 function metadata(schemaString: string) {

@@ -1,23 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pl from "nodejs-polars";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StrataError } from "../../engine/errors.ts";
-import { LocalObjectStore } from "../object-store/local-object-store.ts";
+import type { ObjectStore } from "../object-store/object-store.ts";
 import { versionFileName } from "./actions.ts";
 import { logKey, serialiseActions } from "./commit.ts";
 import { DeltaTable, whenSourceNewer } from "./delta-table.ts";
+import { createTestStore } from "./testing/test-store.ts";
 
-let dir: string;
-let store: LocalObjectStore;
+let store: ObjectStore;
+let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "strata-delta-"));
-  store = new LocalObjectStore(dir);
+  ({ store, cleanup } = await createTestStore("strata-delta-"));
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 function sales(ids: number[], region: string, amount = 1, source = 1): pl.DataFrame {
