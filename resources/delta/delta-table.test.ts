@@ -31,6 +31,12 @@ async function rows(table: DeltaTable, version?: number): Promise<Record<string,
   return frame.sort("id").toRecords();
 }
 
+async function objectCount(root: string): Promise<number> {
+  let count = 0;
+  for await (const _ of store.list(`${root}/`)) count++;
+  return count;
+}
+
 async function expectCode(promise: Promise<unknown>, code: string): Promise<StrataError> {
   try {
     await promise;
@@ -169,12 +175,14 @@ describe("DeltaTable schema rules", () => {
     const table = DeltaTable.forPath(store, "s");
     await table.create({ schema: sales([1], "N") });
     await table.append(sales([1], "N"));
+    const before = await objectCount("s");
     const extra = sales([2], "N").withColumns(pl.lit("x").alias("surprise"));
     await expectCode(table.append(extra), "STRATA_ERR_DELTA_SCHEMA_MISMATCH");
     const retyped = sales([2], "N").withColumns(pl.col("amount").cast(pl.Utf8));
     const error = await expectCode(table.append(retyped), "STRATA_ERR_DELTA_TYPE_CHANGE");
     expect(error.message).toContain('"amount"');
     expect((await table.snapshot()).version).toBe(1);
+    expect(await objectCount("s")).toBe(before); // no data file was written either
   });
 
   it("adds a nullable column with mergeSchema, old rows reading null", async () => {
