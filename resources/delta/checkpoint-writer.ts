@@ -101,6 +101,25 @@ function checkpointRows(state: CheckpointState): unknown[] {
   ];
 }
 
+async function lastCheckpointVersion(store: ObjectStore, root: string): Promise<number> {
+  const bytes = await store.getIfExists(logKey(root, "_last_checkpoint"));
+  if (bytes === undefined) return -1;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (
+      typeof parsed === "object" &&
+      parsed !== null &&
+      "version" in parsed &&
+      typeof parsed.version === "number"
+    ) {
+      return parsed.version;
+    }
+  } catch {
+    // a corrupt pointer is replaced
+  }
+  return -1;
+}
+
 function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
@@ -141,7 +160,11 @@ export async function writeCheckpoint(
       sizeInBytes: body.byteLength,
       numOfAddFiles: state.files.length,
     };
-    await store.put(logKey(root, "_last_checkpoint"), new TextEncoder().encode(JSON.stringify(info)));
+    // A slower writer must not move the pointer back past a newer checkpoint (readers would still
+    // be correct, listing past it, but would replay more commits than needed).
+    if ((await lastCheckpointVersion(store, root)) < state.version) {
+      await store.put(logKey(root, "_last_checkpoint"), new TextEncoder().encode(JSON.stringify(info)));
+    }
     return info;
   } finally {
     await rm(directory, { recursive: true, force: true });
