@@ -93,6 +93,9 @@ async function child(engine: string, path: string, sha256: string): Promise<void
     const r = transformToSilver([{ content: path, key: "bench.csv", sha256, ingestedAtMs: INGESTED_MS }], {
       runId: "bench",
       processedAtMs: INGESTED_MS,
+      onPhase: (phase, ms) => {
+        if (process.env.STRATA_BENCH_PHASES) process.stderr.write(`  ${phase} ${ms.toFixed(0)} ms\n`);
+      },
     });
     result = {
       engine: "polars",

@@ -1,13 +1,12 @@
-import pl from "nodejs-polars";
 import { StrataError } from "../../../engine/errors.ts";
 
 /**
- * Date typing without strptime. polars' strptime (nodejs-polars 0.25.2) reads `31/02/2013` as
- * 2013-02-01 and `31-07-2012` via `%Y-%m-%d` as year 31: silent guesses the rules forbid. So each
- * accepted format is compiled to a fixed-width layout (%d and %m two digits, %Y four: the source
- * zero-pads), checked by an anchored regex, sliced into integers, range-checked (month 1..12, day
- * within the month, leap years included) and turned into days since 1970 with integer calendar
- * arithmetic (Hinnant's days_from_civil). Formats with the same layout share the arithmetic.
+ * Date typing without strptime, as polars SQL. polars' strptime (nodejs-polars 0.25.2) reads
+ * `31/02/2013` as 2013-02-01 and `31-07-2012` via `%Y-%m-%d` as year 31: silent guesses the rules
+ * forbid. So each accepted format is compiled to a fixed-width layout (%d and %m two digits, %Y four:
+ * the source zero-pads), checked by an anchored regex, sliced into numbers, range-checked (month
+ * 1..12, day within the month, leap years included) and turned into days since 1970 with Hinnant's
+ * days_from_civil. Formats with the same layout (dd/mm/yyyy, dd-mm-yyyy) share the arithmetic.
  */
 
 interface Layout {
@@ -16,7 +15,7 @@ interface Layout {
   readonly day: number;
 }
 
-interface CompiledFormat {
+export interface CompiledFormat {
   readonly regex: string;
   readonly layout: Layout;
 }
@@ -28,37 +27,31 @@ export function compileDateFormat(format: string): CompiledFormat {
   for (let i = 0; i < format.length; i++) {
     const ch = format[i] ?? "";
     if (ch !== "%") {
+      if (ch === "'") throw badFormat(format, "a quote");
       regex += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
       pos += 1;
       continue;
     }
     const spec = format[++i];
-    if ((spec !== "d" && spec !== "m" && spec !== "Y") || at[spec] !== undefined) {
-      throw new StrataError(
-        "STRATA_ERR_INVALID_OPTION",
-        `Date format ${JSON.stringify(format)}: only %d, %m and %Y, each once, are supported (got %${spec ?? ""}).`,
-        { format },
-      );
-    }
+    if ((spec !== "d" && spec !== "m" && spec !== "Y") || at[spec] !== undefined)
+      throw badFormat(format, `%${spec ?? ""}`);
     at[spec] = pos;
     const width = spec === "Y" ? 4 : 2;
     regex += `\\d{${width}}`;
     pos += width;
   }
-  if (at.d === undefined || at.m === undefined || at.Y === undefined) {
-    throw new StrataError(
-      "STRATA_ERR_INVALID_OPTION",
-      `Date format ${JSON.stringify(format)} needs %d, %m and %Y.`,
-      {
-        format,
-      },
-    );
-  }
+  if (at.d === undefined || at.m === undefined || at.Y === undefined)
+    throw badFormat(format, "no %d, %m or %Y");
   return { regex, layout: { year: at.Y, month: at.m, day: at.d } };
 }
 
-const num = (s: pl.Expr, offset: number, width: number): pl.Expr =>
-  s.str.slice(offset, width).cast(pl.Float64, false);
+function badFormat(format: string, what: string): StrataError {
+  return new StrataError(
+    "STRATA_ERR_INVALID_OPTION",
+    `Date format ${JSON.stringify(format)} is not supported (${what}): use %d, %m and %Y once each, with separators.`,
+    { format },
+  );
+}
 
 function groupFormats(formats: readonly string[]): Array<{ layout: Layout; shape: string }> {
   const groups = new Map<string, { layout: Layout; regexes: string[] }>();
@@ -73,84 +66,44 @@ function groupFormats(formats: readonly string[]): Array<{ layout: Layout; shape
 }
 
 /**
- * `withColumns` batches that type each raw date field into `__<field>` (Date). The arithmetic is
- * staged through temporary `__d_*` columns: written as one nested expression, every shared
- * sub-expression is copied into the tree and polars spends more time planning than computing.
- * Returns the batches and the temporary columns to drop afterwards.
+ * SELECT-list items, one list per stage (each stage selects `*` plus its items from the previous
+ * one), that type each raw date field into an INT day number `__<field>_days`; temporary `__d_*`
+ * columns are listed in `temp`. Staging keeps each SQL expression small and readable.
  */
-export function dateStages(
+export function dateSqlStages(
   fields: readonly string[],
   formats: readonly string[],
-): { stages: pl.Expr[][]; temp: string[] } {
+): { stages: string[][]; temp: string[] } {
   const groups = groupFormats(formats);
-  const stages: pl.Expr[][] = [[], [], [], [], [], []];
+  const stages: string[][] = [[], [], [], []];
   const temp: string[] = [];
-  const c = (name: string): pl.Expr => pl.col(name);
-  const add = (stage: number, name: string, e: pl.Expr): void => {
-    stages[stage]?.push(e.alias(name));
+  const add = (stage: number, name: string, sql: string): void => {
+    stages[stage]?.push(`${sql} AS ${name}`);
     temp.push(name);
   };
   for (const field of fields) {
-    const s = pl.col(field).str.strip();
+    const s = `TRIM(${field})`;
     groups.forEach((g, gi) => {
       const p = `__d_${field}_${gi}_`;
-      add(0, `${p}ok`, s.str.contains(g.shape));
-      add(0, `${p}y`, num(s, g.layout.year, 4));
-      add(0, `${p}m`, num(s, g.layout.month, 2));
-      add(0, `${p}d`, num(s, g.layout.day, 2));
-      const [y, m, d] = [c(`${p}y`), c(`${p}m`), c(`${p}d`)];
-      const leap = y
-        .rem(4)
-        .eq(0)
-        .and(y.rem(100).neq(0).or(y.rem(400).eq(0)));
-      const dim = pl
-        .when(m.eq(2))
-        .then(pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)))
-        .when(m.isIn([4, 6, 9, 11]))
-        .then(pl.lit(30))
-        .otherwise(pl.lit(31));
-      add(1, `${p}valid`, c(`${p}ok`).and(m.gtEq(1)).and(m.ltEq(12)).and(d.gtEq(1)).and(d.ltEq(dim)));
-      // Hinnant's days_from_civil; every operand is an exact integer in float64.
-      add(1, `${p}yy`, y.sub(pl.when(m.ltEq(2)).then(pl.lit(1)).otherwise(pl.lit(0))));
-      add(1, `${p}doy`, m.add(9).rem(12).mul(153).add(2).div(5).floor().add(d).sub(1));
-      add(2, `${p}era`, c(`${p}yy`).div(400).floor());
-      add(3, `${p}yoe`, c(`${p}yy`).sub(c(`${p}era`).mul(400)));
-      const yoe = c(`${p}yoe`);
-      const doe = yoe
-        .mul(365)
-        .add(yoe.div(4).floor())
-        .sub(yoe.div(100).floor())
-        .add(c(`${p}doy`));
-      add(
-        4,
-        `${p}days`,
-        pl
-          .when(c(`${p}valid`))
-          .then(c(`${p}era`).mul(146097).add(doe).sub(719468))
-          .otherwise(pl.lit(null).cast(pl.Float64)),
-      );
+      const part = (offset: number, width: number) =>
+        `TRY_CAST(SUBSTR(${s}, ${offset + 1}, ${width}) AS DOUBLE)`;
+      add(0, `${p}ok`, `COALESCE(REGEXP_LIKE(${s}, '${g.shape}'), FALSE)`);
+      add(0, `${p}y`, part(g.layout.year, 4));
+      add(0, `${p}m`, part(g.layout.month, 2));
+      add(0, `${p}d`, part(g.layout.day, 2));
+      const [y, m, d] = [`${p}y`, `${p}m`, `${p}d`];
+      const leap = `(${y} % 4 = 0 AND (${y} % 100 <> 0 OR ${y} % 400 = 0))`;
+      const dim = `CASE WHEN ${m} = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END`;
+      add(1, `${p}valid`, `(${p}ok AND ${m} >= 1 AND ${m} <= 12 AND ${d} >= 1 AND ${d} <= ${dim})`);
+      add(1, `${p}yy`, `(${y} - CASE WHEN ${m} <= 2 THEN 1 ELSE 0 END)`);
+      add(1, `${p}doy`, `(FLOOR((153 * ((${m} + 9) % 12) + 2) / 5) + ${d} - 1)`);
+      add(2, `${p}era`, `FLOOR(${p}yy / 400)`);
+      const yoe = `(${p}yy - ${p}era * 400)`;
+      const doe = `(${yoe} * 365 + FLOOR(${yoe} / 4) - FLOOR(${yoe} / 100) + ${p}doy)`;
+      add(3, `${p}days`, `CASE WHEN ${p}valid THEN ${p}era * 146097 + ${doe} - 719468 END`);
     });
-    let chain: pl.Expr = pl.lit(null).cast(pl.Float64);
-    for (let gi = groups.length - 1; gi >= 0; gi--) {
-      chain = pl
-        .when(c(`__d_${field}_${gi}_ok`))
-        .then(c(`__d_${field}_${gi}_days`))
-        .otherwise(chain);
-    }
-    stages[5]?.push(chain.cast(pl.Int32).cast(pl.Date).alias(`__${field}`));
+    const pick = groups.map((_, gi) => `WHEN __d_${field}_${gi}_ok THEN __d_${field}_${gi}_days`).join(" ");
+    stages.push([`CAST(CASE ${pick} END AS INT) AS __${field}_days`]);
   }
-  return { stages: stages.filter((st) => st.length > 0), temp };
-}
-
-/** A raw date string → Date, or NULL when blank, of another shape, or not a real calendar day. */
-export function parseDates(frame: pl.DataFrame, field: string, formats: readonly string[]): pl.Series {
-  const { stages } = dateStages([field], formats);
-  let lf = frame.lazy();
-  for (const st of stages) lf = lf.withColumns(...st);
-  return (
-    lf
-      .select(pl.col(`__${field}`).alias(field))
-      .collectSync()
-      .getColumns()[0] ?? pl.Series(field, [], pl.Date)
-  );
+  return { stages, temp };
 }

@@ -1,17 +1,16 @@
 import pl from "nodejs-polars";
 import { StrataError } from "../../../engine/errors.ts";
-import { dateStages } from "./dates.ts";
 import { type LoadedObject, loadBronzeObject } from "./load.ts";
 import type { MalformedRecord } from "./records.ts";
 import {
+  collapseExpr,
   DEFAULT_CITY_COUNTRY,
-  detailExpr,
-  flagAndDerivedExprs,
+  type ObjectSql,
+  quarantineSql,
   reasonCode,
-  reasonCodeExpr,
-  silverFieldExpr,
-  standardiseExprs,
-  typeExprs,
+  silverSql,
+  sqlString,
+  stagesSql,
 } from "./rules.ts";
 import {
   type BronzeObject,
@@ -53,57 +52,42 @@ export function transformToSilver(
         a.input - b.input,
     )
     .map((o) => o.object);
-  const loaded: LoadedObject[] = ordered.map((object, index) => loadBronzeObject(object, index));
+  let lapStart = performance.now();
+  const lap = (phase: string): void => {
+    const now = performance.now();
+    options.onPhase?.(phase, now - lapStart);
+    lapStart = now;
+  };
+  const loaded: LoadedObject[] = ordered.map((object, index) =>
+    loadBronzeObject(object, index, options.onPhase),
+  );
+  lap("load");
   const encodings: Record<string, string> = {};
   ordered.forEach((o, i) => {
     encodings[o.key] = loaded[i]?.encoding ?? "utf-8";
   });
 
-  const meta = objectMeta(ordered);
   const combined = loaded.length === 1 && loaded[0] ? loaded[0].frame : pl.concat(loaded.map((l) => l.frame));
-  const dates = dateStages(
-    ["order_date", "ship_date"],
-    [...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"],
-  );
-  let typed = combined.lazy().withColumns(...standardiseExprs(), ...typeExprs());
-  for (const stage of dates.stages) typed = typed.withColumns(...stage);
-  const mid = dedup(typed.drop(dates.temp).withColumns(reasonCodeExpr()), meta.sameHashGroups).collectSync();
+  const stages = stagesSql([...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"]);
+  const ctx = pl.SQLContext({ t0: combined.lazy().withColumns(collapseExpr()) });
+  stages.sql.forEach((sql, k) => {
+    ctx.register(`t${k + 1}`, ctx.execute(sql));
+  });
+  const mid = dedup(ctx.execute(`SELECT * FROM ${stages.last}`), sameHashGroups(ordered)).collectSync();
+  lap("rules+dedup");
 
-  const silver = mid
-    .lazy()
-    .filter(pl.col("__reason").isNull())
-    .select(
-      pl.col("row_id"),
-      ...SOURCE_FIELDS.map(silverFieldExpr),
-      ...flagAndDerivedExprs(threshold, cityCountry),
-      meta.system.alias("source_system"),
-      meta.key.alias("source_object"),
-      pl.col("source_row_number"),
-      meta.ingestedAt.alias("source_ingested_at"),
-      timestampUs(pl.lit(processedAtUs)).alias("processed_at"),
-      pl.lit(options.runId).alias("run_id"),
-    )
+  const obj = objectSql(ordered);
+  const out = pl.SQLContext({ mid: mid.lazy() });
+  if (obj.meta) out.register("meta", obj.meta.lazy());
+  const common = { obj: obj.sql, processedAtUs, runId: options.runId };
+  const silver = out
+    .execute(silverSql({ ...common, threshold, cityCountry }))
+    .withColumns(pl.col(["source_ingested_at", "processed_at"]).cast(pl.Datetime("us", "UTC")))
     .collectSync();
-
-  const rejected = mid
-    .lazy()
-    .filter(pl.col("__reason").isNotNull())
-    .select(
-      ...SOURCE_FIELDS.map((f) => pl.col(f)),
-      pl.col("extra_fields"),
-      pl.lit(null).cast(pl.Utf8).alias("raw_line"),
-      pl
-        .col("__reason")
-        .replaceStrict(reasonCodes(), [...REJECTION_REASONS])
-        .alias("rejection_reason"),
-      detailExpr(),
-      meta.system.alias("source_system"),
-      meta.key.alias("source_object"),
-      pl.col("source_row_number"),
-      pl.lit(options.runId).alias("run_id"),
-      timestampUs(pl.lit(processedAtUs)).alias("quarantined_at"),
-      pl.col("__obj"),
-    )
+  lap("silver");
+  const rejected = out
+    .execute(quarantineSql(common))
+    .withColumns(pl.col("quarantined_at").cast(pl.Datetime("us", "UTC")), pl.col("__obj").cast(pl.UInt32))
     .collectSync();
   const malformed = malformedFrame(loaded, ordered, options.runId, processedAtUs);
   const quarantine = (malformed.height > 0 ? pl.concat([rejected, malformed]) : rejected)
@@ -118,6 +102,7 @@ export function transformToSilver(
       if (reason) byReason[reason] = Number(row.n);
     }
   }
+  lap("quarantine");
   const rowsRead = loaded.reduce((sum, l) => sum + l.rowsRead, 0);
   return {
     silver,
@@ -125,12 +110,6 @@ export function transformToSilver(
     counts: { rowsRead, silverRows: silver.height, quarantineRows: quarantine.height, byReason },
     encodings,
   };
-}
-
-const reasonCodes = (): number[] => REJECTION_REASONS.map((r) => reasonCode(r));
-
-function timestampUs(e: pl.Expr): pl.Expr {
-  return e.cast(pl.Int64).cast(pl.Datetime("us", "UTC"));
 }
 
 /**
@@ -163,25 +142,16 @@ function dedup(lf: pl.LazyDataFrame, sameHashGroups: readonly number[] | null): 
     .withColumns(
       pl
         .when(pl.col("__dup1"))
-        .then(pl.lit(reasonCode("duplicate_row")).cast(pl.UInt8))
+        .then(pl.lit(reasonCode("duplicate_row")).cast(pl.Int32))
         .when(pl.col("__dup2"))
-        .then(pl.lit(reasonCode("duplicate_business_key")).cast(pl.UInt8))
+        .then(pl.lit(reasonCode("duplicate_business_key")).cast(pl.Int32))
         .otherwise(pl.col("__reason"))
         .alias("__reason"),
     );
 }
 
-interface ObjectMeta {
-  readonly key: pl.Expr;
-  readonly system: pl.Expr;
-  readonly ingestedAt: pl.Expr;
-  /** Object position → position of the first object with the same SHA-256, or null when all differ. */
-  readonly sameHashGroups: readonly number[] | null;
-}
-
-/** Per-object values as expressions on `__obj`: literals for one object, a small lookup otherwise. */
-function objectMeta(ordered: readonly BronzeObject[]): ObjectMeta {
-  const systemOf = (o: BronzeObject): string => o.sourceSystem ?? "BATCH";
+/** Object position → position of the first object with the same SHA-256, or null when all differ. */
+function sameHashGroups(ordered: readonly BronzeObject[]): readonly number[] | null {
   const firstByHash = new Map<string, number>();
   const groups = ordered.map((o, i) => {
     const sha = o.sha256.toLowerCase();
@@ -189,23 +159,46 @@ function objectMeta(ordered: readonly BronzeObject[]): ObjectMeta {
     firstByHash.set(sha, first);
     return first;
   });
-  const sameHashGroups = groups.some((g, i) => g !== i) ? groups : null;
+  return groups.some((g, i) => g !== i) ? groups : null;
+}
+
+/** Per-object provenance for the output SELECTs: literals for one object, a join on `__obj` otherwise. */
+function objectSql(ordered: readonly BronzeObject[]): { sql: ObjectSql; meta: pl.DataFrame | null } {
+  const systemOf = (o: BronzeObject): string => o.sourceSystem ?? "BATCH";
   const only = ordered.length === 1 ? ordered[0] : undefined;
   if (only) {
     return {
-      key: pl.lit(only.key),
-      system: pl.lit(systemOf(only)),
-      ingestedAt: timestampUs(pl.lit(Math.round(only.ingestedAtMs * 1000))),
-      sameHashGroups,
+      sql: {
+        key: sqlString(only.key),
+        system: sqlString(systemOf(only)),
+        ingestedUs: String(Math.round(only.ingestedAtMs * 1000)),
+        from: "mid",
+      },
+      meta: null,
     };
   }
-  const idx = ordered.map((_, i) => i);
-  const lookup = (values: string[] | number[]): pl.Expr => pl.col("__obj").replaceStrict(idx, values);
+  const meta = pl.DataFrame([
+    pl.Series("__m_obj", Uint32Array.from(ordered.map((_, i) => i))),
+    pl.Series(
+      "__m_key",
+      ordered.map((o) => o.key),
+      pl.Utf8,
+    ),
+    pl.Series("__m_system", ordered.map(systemOf), pl.Utf8),
+    pl.Series(
+      "__m_ingested_us",
+      ordered.map((o) => Math.round(o.ingestedAtMs * 1000)),
+      pl.Int64,
+    ),
+  ]);
   return {
-    key: lookup(ordered.map((o) => o.key)),
-    system: lookup(ordered.map(systemOf)),
-    ingestedAt: timestampUs(lookup(ordered.map((o) => Math.round(o.ingestedAtMs * 1000)))),
-    sameHashGroups,
+    sql: {
+      key: "__m_key",
+      system: "__m_system",
+      ingestedUs: "__m_ingested_us",
+      from: "mid LEFT JOIN meta ON mid.__obj = meta.__m_obj",
+    },
+    meta,
   };
 }
 

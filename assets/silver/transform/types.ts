@@ -88,6 +88,8 @@ export interface SilverTransformOptions {
   readonly salesOutlierThreshold?: number;
   /** City → the only country it can be in; a different country flags INVALID_CITY_COUNTRY. */
   readonly cityCountry?: Readonly<Record<string, string>>;
+  /** Called with each phase's wall time (ms), for run metadata and the benchmark's breakdown. */
+  readonly onPhase?: (phase: string, ms: number) => void;
 }
 
 export interface SilverTransformCounts {
