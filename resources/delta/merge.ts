@@ -107,6 +107,16 @@ function sourceKeyRanges(source: pl.DataFrame, layout: TableLayout, keys: readon
   });
 }
 
+/**
+ * Order of two bounds as polars orders them (strings by UTF-8 bytes, which differs from JS's
+ * UTF-16 order for some characters); NaN when they are not comparable, which never prunes.
+ */
+function compareBounds(a: Bound, b: Bound): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string") return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Number.NaN;
+}
+
 /** False only when partition values or min/max stats prove the file holds none of the source keys. */
 function fileMayHoldKeys(add: AddAction, ranges: readonly KeyRange[]): boolean {
   const stats = parseStats(add.stats);
@@ -120,8 +130,8 @@ function fileMayHoldKeys(add: AddAction, ranges: readonly KeyRange[]): boolean {
     if (range.min === undefined || range.max === undefined || stats === undefined) continue;
     const fileMin = asBound(stats.minValues?.[range.column]);
     const fileMax = asBound(stats.maxValues?.[range.column]);
-    if (fileMax !== undefined && typeof fileMax === typeof range.min && fileMax < range.min) return false;
-    if (fileMin !== undefined && typeof fileMin === typeof range.max && fileMin > range.max) return false;
+    if (fileMax !== undefined && compareBounds(fileMax, range.min) < 0) return false;
+    if (fileMin !== undefined && compareBounds(fileMin, range.max) > 0) return false;
   }
   return true;
 }
