@@ -83,6 +83,21 @@ export const errorCatalog = {
     summary: "The command line is not valid.",
     fix: "Run `strata help` to see the commands and their flags.",
   },
+  // --- configuration -------------------------------------------------------------------------
+  STRATA_ERR_CONFIG: {
+    summary: "The configuration (environment variables or strata.config.json) has problems; all are listed.",
+    fix: "Correct each listed setting; see the README's configuration table for names and formats.",
+  },
+  // --- pipeline ------------------------------------------------------------------------------
+  STRATA_ERR_BRONZE_MANIFEST: {
+    summary: "A Bronze manifest record is not valid JSON of the expected shape.",
+    fix: "Manifests are written by Strata only; restore the quoted file from the object store's version history.",
+  },
+  STRATA_ERR_RECONCILIATION: {
+    summary:
+      "Silver reconciliation failed: rows read from Bronze differ from rows inserted + updated + unchanged + quarantined.",
+    fix: "Nothing downstream ran. Inspect the run's metadata for the counts and report the input file; re-run after fixing.",
+  },
   // --- storage -------------------------------------------------------------------------------
   STRATA_ERR_STORAGE: {
     summary: "The run storage could not be opened or written.",

@@ -1,5 +1,9 @@
 /** The public API that pipeline code imports. */
 
+export { intFlag, parseFlags, requireFlag, stringFlag } from "./cli/args.ts";
+export type { CliCommand, CliIO } from "./cli/command.ts";
+export { ProgressDisplay } from "./cli/progress.ts";
+export type { DefinitionsContext, DefinitionsModule, Workspace } from "./cli/workspace.ts";
 export {
   type AssetDefinition,
   type AssetSpec,

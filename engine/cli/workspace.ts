@@ -12,8 +12,13 @@ import type { CliCommand } from "./command.ts";
 
 /** What a definitions module exports: the definitions (or a factory) and optional extra commands. */
 export interface DefinitionsModule {
-  readonly definitions: Definitions | (() => Definitions | Promise<Definitions>);
+  readonly definitions: Definitions | ((context: DefinitionsContext) => Definitions | Promise<Definitions>);
   readonly commands?: Readonly<Record<string, CliCommand>>;
+}
+
+/** What the CLI tells a definitions factory: where state lives (from --state-dir or STRATA_HOME). */
+export interface DefinitionsContext {
+  readonly stateDir: string;
 }
 
 export interface Workspace {
@@ -65,9 +70,15 @@ export async function openWorkspace(
 ): Promise<Workspace> {
   const stateDir = resolve(options.stateDir ?? process.env.STRATA_HOME ?? ".strata");
   mkdirSync(stateDir, { recursive: true });
-  const definitions = loadDefinitions(
-    typeof module.definitions === "function" ? await module.definitions() : module.definitions,
-  );
+  const declared =
+    typeof module.definitions === "function" ? await module.definitions({ stateDir }) : module.definitions;
+  let definitions: LoadedDefinitions;
+  try {
+    definitions = loadDefinitions(declared);
+  } catch (error) {
+    await declared.teardown?.();
+    throw error;
+  }
   const storage = SqliteRunStorage.open(join(stateDir, "runs.sqlite"));
   const clock = options.clock ?? systemClock;
   const materializer = new Materializer(definitions, storage, {
@@ -76,5 +87,9 @@ export async function openWorkspace(
     ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
   });
   const backfills = new Backfills(definitions, storage, materializer, clock);
-  return { stateDir, definitions, storage, materializer, backfills, clock, close: () => storage.close() };
+  const close = async (): Promise<void> => {
+    await storage.close();
+    await definitions.teardown();
+  };
+  return { stateDir, definitions, storage, materializer, backfills, clock, close };
 }

@@ -19,6 +19,8 @@ export interface Definitions {
   readonly sensors?: readonly SensorDefinition[];
   readonly schedules?: readonly ScheduleDefinition[];
   readonly resources?: readonly ResourceBinding[];
+  /** Releases what the resources hold open (connections, files); called when the process is done with them. */
+  readonly teardown?: () => Promise<void>;
 }
 
 export interface LoadedDefinitions {
@@ -28,6 +30,7 @@ export interface LoadedDefinitions {
   readonly schedules: readonly ScheduleDefinition[];
   /** The root resource scope; runs open a child of it. */
   readonly scope: Scope;
+  teardown(): Promise<void>;
 }
 
 export function defineDefinitions(definitions: Definitions): Definitions {
@@ -170,5 +173,12 @@ export function loadDefinitions(
     ...sensors.flatMap((s) => s.inject.map((token) => ({ what: `sensor ${quote(s.name)}`, token }))),
   ];
   dryResolve(scope, graph, declared);
-  return { graph, checks, sensors, schedules, scope };
+  return {
+    graph,
+    checks,
+    sensors,
+    schedules,
+    scope,
+    teardown: definitions.teardown ?? (async () => undefined),
+  };
 }

@@ -1,0 +1,14 @@
+import type { CliCommand } from "../../engine/index.ts";
+import { demoCommand } from "./demo.ts";
+import { generateCommand } from "./generate.ts";
+import { ingestCommand } from "./ingest.ts";
+import { sqlCommand, summaryCommand } from "./summary.ts";
+
+/** The pipeline's own `strata` subcommands (the engine's are list, graph, materialize, ...). */
+export const pipelineCommands: Readonly<Record<string, CliCommand>> = {
+  demo: demoCommand,
+  ingest: ingestCommand,
+  generate: generateCommand,
+  summary: summaryCommand,
+  sql: sqlCommand,
+};

@@ -1,0 +1,110 @@
+import {
+  type AssetDefinition,
+  type CheckDefinition,
+  defineAsset,
+  defineCheck,
+  eager,
+} from "../../engine/index.ts";
+import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
+import { activeFiles } from "../../resources/delta/read-table.ts";
+import { DELTA_TABLES, WAREHOUSE } from "../../resources/tokens.ts";
+import type { Warehouse } from "../../resources/warehouse/warehouse.ts";
+import {
+  goldAssetKey,
+  modelRunMetadata,
+  sourceAssetKey,
+  testRunMetadata,
+  upstreamAssetKeys,
+} from "./project.ts";
+import { registerDeclaredSource, runModel, runTest } from "./sql-project/index.ts";
+import type { DeclaredSource, SqlProject, SqlTest } from "./sql-project/types.ts";
+
+/**
+ * Points the warehouse's source relation at the active Parquet files of the Delta table's latest
+ * snapshot, so a model reads exactly one committed version (never a half-written one).
+ */
+async function registerSource(
+  warehouse: Warehouse,
+  tables: DeltaTables,
+  source: DeclaredSource,
+): Promise<number> {
+  const table = tables.table(sourceAssetKey(source));
+  if (!(await table.exists())) {
+    await registerDeclaredSource(warehouse, source, []);
+    return -1;
+  }
+  const snapshot = await table.snapshot();
+  const files = activeFiles(tables.store, snapshot).map((file) => ({
+    path: file.localPath ?? file.key,
+    partitionValues: file.partitionValues,
+  }));
+  await registerDeclaredSource(warehouse, source, files);
+  return snapshot.version;
+}
+
+/** One asset per SQL model (`gold/<model>`), eager: it refreshes when what it reads changed. */
+export function goldAssets(project: SqlProject): AssetDefinition[] {
+  return project.models.map((model) =>
+    defineAsset({
+      key: goldAssetKey(model.name),
+      deps: upstreamAssetKeys(model),
+      group: `gold_${model.config.schema}`,
+      automation: eager(),
+      inject: [WAREHOUSE, DELTA_TABLES],
+      tags: {
+        materialized: model.config.materialized,
+        ...Object.fromEntries(model.config.tags.map((t) => [t, "true"])),
+      },
+      ...(model.config.description !== undefined && { description: model.config.description }),
+      materialize: async (ctx, _inputs, resolve) => {
+        const warehouse = resolve(WAREHOUSE);
+        for (const name of model.sources) {
+          const source = project.sources.find((s) => s.source === name.source && s.table === name.table);
+          if (source) {
+            const version = await registerSource(warehouse, resolve(DELTA_TABLES), source);
+            ctx.addMetadata({ [`${name.source}_${name.table}_delta_version`]: version });
+          }
+        }
+        const result = await runModel(warehouse, model);
+        ctx.addMetadata(modelRunMetadata(result));
+        return {
+          relation: `${result.relation.schema}.${result.relation.name}`,
+          rows: result.rows,
+          mode: result.mode,
+        };
+      },
+    }),
+  );
+}
+
+/**
+ * The model a test runs after: the most downstream of the models it reads (a completeness test of
+ * fact_sales against stg_sales can only run once fact_sales exists).
+ */
+function checkedModel(project: SqlProject, test: SqlTest): string {
+  const order = project.models.map((model) => model.name);
+  return [test.model, ...test.models].reduce((latest, name) =>
+    order.indexOf(name) > order.indexOf(latest) ? name : latest,
+  );
+}
+
+/** One asset check per data test; error-severity tests block everything downstream. */
+export function goldChecks(project: SqlProject): CheckDefinition[] {
+  return project.tests.map((test) =>
+    defineCheck(goldAssetKey(checkedModel(project, test)), {
+      name: test.name,
+      severity: test.severity,
+      blocking: test.severity === "error",
+      inject: [WAREHOUSE],
+      ...(test.description !== undefined && { description: test.description }),
+      evaluate: async (_ctx, _value, resolve) => {
+        const result = await runTest(resolve(WAREHOUSE), test);
+        return {
+          passed: result.passed,
+          description: result.passed ? "passed" : `${result.failingRows} failing row(s)`,
+          metadata: testRunMetadata(result),
+        };
+      },
+    }),
+  );
+}

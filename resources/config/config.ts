@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { quote, StrataError } from "../../engine/errors.ts";
+
+/**
+ * Strata's configuration, parsed once from a JSON file (optional, `strata.config.json` or
+ * STRATA_CONFIG) and the environment (which wins). Every problem is collected and reported in one
+ * error, so a misconfigured deployment is fixed in one pass.
+ */
+export interface StrataConfig {
+  /** Run storage, IO manager values and the embedded warehouse live here. */
+  readonly stateDir: string;
+  /** The lake root: a local folder (embedded default). */
+  readonly lake: { readonly kind: "local"; readonly root: string };
+  readonly warehouse: { readonly kind: "duckdb"; readonly path: string };
+  readonly silver: {
+    readonly dateFormats: readonly string[];
+    readonly salesOutlierThreshold: number;
+  };
+  /** Seconds between landing-zone sensor evaluations. */
+  readonly landingSensorIntervalSeconds: number;
+}
+
+type Source = Readonly<Record<string, string | undefined>>;
+
+const KEYS = {
+  stateDir: "STRATA_HOME",
+  lake: "STRATA_LAKE",
+  warehouse: "STRATA_WAREHOUSE",
+  dateFormats: "STRATA_DATE_FORMATS",
+  outlier: "STRATA_SALES_OUTLIER_THRESHOLD",
+  landingInterval: "STRATA_LANDING_SENSOR_INTERVAL_SECONDS",
+} as const;
+
+function readConfigFile(path: string, problems: string[]): Source {
+  if (!existsSync(path)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      problems.push(`${path} must hold a JSON object of STRATA_* settings`);
+      return {};
+    }
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!Object.values(KEYS).some((known) => known === key))
+        problems.push(`${path}: unknown setting ${quote(key)}`);
+      else if (typeof value === "string" || typeof value === "number") out[key] = String(value);
+      else problems.push(`${path}: setting ${quote(key)} must be a string or number`);
+    }
+    return out;
+  } catch (error) {
+    problems.push(`${path} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return {};
+  }
+}
+
+function positiveNumber(
+  value: string | undefined,
+  key: string,
+  fallback: number,
+  problems: string[],
+): number {
+  if (value === undefined || value === "") return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0)
+    problems.push(`${key}=${quote(value)} must be a positive number`);
+  return number;
+}
+
+export function loadConfig(
+  env: Source = process.env,
+  cwd: string = process.cwd(),
+  overrides: { stateDir?: string } = {},
+): StrataConfig {
+  const problems: string[] = [];
+  const file = readConfigFile(resolve(cwd, env.STRATA_CONFIG ?? "strata.config.json"), problems);
+  const get = (key: string): string | undefined => env[key] ?? file[key];
+  const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
+
+  const stateDir = absolute(overrides.stateDir ?? get(KEYS.stateDir) ?? ".strata");
+  const lakeSetting = get(KEYS.lake) ?? join(stateDir, "lake");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(lakeSetting) && !lakeSetting.startsWith("file://")) {
+    problems.push(
+      `${KEYS.lake}=${quote(lakeSetting)}: only local folders (or file://) are supported in this build`,
+    );
+  }
+  const lakeRoot = absolute(lakeSetting.replace(/^file:\/\//, ""));
+
+  const warehouseSetting = get(KEYS.warehouse) ?? `duckdb:${join(stateDir, "warehouse.duckdb")}`;
+  const duckdb = /^duckdb:(.+)$/.exec(warehouseSetting);
+  if (!duckdb)
+    problems.push(`${KEYS.warehouse}=${quote(warehouseSetting)} must be duckdb:<file> or duckdb::memory:`);
+  const warehousePath = duckdb?.[1] === ":memory:" ? ":memory:" : absolute(duckdb?.[1] ?? "warehouse.duckdb");
+
+  const dateFormats = (get(KEYS.dateFormats) ?? "%d/%m/%Y,%d-%m-%Y")
+    .split(",")
+    .map((f) => f.trim())
+    .filter((f) => f !== "");
+  for (const format of dateFormats) {
+    const day = format.indexOf("%d");
+    const month = format.indexOf("%m");
+    if (day < 0 || month < 0 || !format.includes("%Y"))
+      problems.push(`${KEYS.dateFormats}: ${quote(format)} needs %d, %m and %Y`);
+    else if (day > month)
+      problems.push(
+        `${KEYS.dateFormats}: ${quote(format)} is month-first; Strata never guesses between day-first and month-first, list day-first formats only`,
+      );
+  }
+
+  const config: StrataConfig = {
+    stateDir,
+    lake: { kind: "local", root: lakeRoot },
+    warehouse: { kind: "duckdb", path: warehousePath },
+    silver: {
+      dateFormats,
+      salesOutlierThreshold: positiveNumber(get(KEYS.outlier), KEYS.outlier, 10_000, problems),
+    },
+    landingSensorIntervalSeconds: positiveNumber(
+      get(KEYS.landingInterval),
+      KEYS.landingInterval,
+      15,
+      problems,
+    ),
+  };
+  if (problems.length > 0) {
+    throw new StrataError(
+      "STRATA_ERR_CONFIG",
+      `configuration has ${problems.length} problem(s):\n  - ${problems.join("\n  - ")}\n`,
+      { problems },
+    );
+  }
+  return config;
+}

@@ -1,0 +1,12 @@
+import { token } from "../engine/index.ts";
+import type { StrataConfig } from "./config/config.ts";
+import type { DeltaTables } from "./delta/delta-tables.ts";
+import type { ObjectStore } from "./object-store/object-store.ts";
+import type { Warehouse } from "./warehouse/warehouse.ts";
+
+/** Resource tokens the pipeline's assets, sensors and commands inject. */
+export const CONFIG = token<StrataConfig>("Config");
+/** The lake: landing zone, Bronze objects, manifests and Delta tables. */
+export const LAKE = token<ObjectStore>("Lake");
+export const DELTA_TABLES = token<DeltaTables>("DeltaTables");
+export const WAREHOUSE = token<Warehouse>("Warehouse");
