@@ -68,50 +68,41 @@ export function loadBronzeObject(
       `Silver pre-scan of ${object.key} found ${scan.goodRows} rows × ${scan.header.length} columns, polars ${parsed.height} × ${parsed.width}.`,
     );
   }
-  const physical = parsed.getColumns();
-  const byField = new Map<string, pl.Series>();
-  for (const [index, field] of mapping.known) {
-    const col = physical[index];
-    if (col) byField.set(field, col.alias(field));
-  }
-  const columns: pl.Series[] = SOURCE_FIELDS.map(
-    (f) => byField.get(f) ?? pl.Series(f, new Array<null>(parsed.height).fill(null), pl.Utf8),
-  );
+  // Whole-frame operations only: each nodejs-polars Series/Expr wrapper costs ~1 ms to create, so
+  // per-column alias/Series calls would dominate small objects.
   const n = parsed.height;
-  const rowNumbers = scan.rowNumbers
-    ? pl.Series("source_row_number", scan.rowNumbers).cast(pl.Int64)
-    : pl.Series("source_row_number", sequence(n)).cast(pl.Int64);
-  const extras = [...mapping.extra].flatMap(([index, name]) => {
-    const col = physical[index];
-    return col ? [col.alias(name)] : [];
-  });
+  const names = parsed.columns;
+  const rename: Record<string, string> = {};
+  for (const [index, field] of mapping.known) rename[names[index] ?? ""] = field;
+  const extraNames: string[] = [];
+  for (const [index, name] of mapping.extra) {
+    rename[names[index] ?? ""] = `__x_${name}`;
+    extraNames.push(`__x_${name}`);
+  }
+  const nullStr = pl.lit(null).cast(pl.Utf8);
   const extraJson =
-    extras.length > 0
+    extraNames.length > 0
       ? pl
-          .DataFrame(extras)
-          .select(
-            pl
-              .struct(extras.map((s) => pl.col(s.name)))
-              .struct.jsonEncode()
-              .alias("extra_fields"),
-          )
-          .getColumn("extra_fields")
-      : pl.Series("extra_fields", new Array<null>(n).fill(null), pl.Utf8);
+          .struct(extraNames.map((x) => pl.col(x).alias(x.slice(4))))
+          .struct.jsonEncode()
+          .alias("extra_fields")
+      : nullStr.alias("extra_fields");
+  const withNumbers = scan.rowNumbers
+    ? parsed.rename(rename).withColumn(pl.Series("source_row_number", scan.rowNumbers))
+    : parsed.rename(rename).withRowIndex("source_row_number", 1);
   lap("load.columns");
   const ids = rowIdSeries(object.ingestedAtMs, object.sha256, n, scan.rowNumbers);
   lap("load.row_id");
-  const frame = pl.DataFrame([
-    ...columns,
-    extraJson,
-    rowNumbers,
-    ids,
-    pl.Series("__obj", new Uint32Array(n).fill(objIndex)),
-  ]);
+  const frame = withNumbers
+    .withColumn(ids)
+    .lazy()
+    .select(
+      ...SOURCE_FIELDS.map((f) => (mapping.absent.includes(f) ? nullStr.alias(f) : pl.col(f))),
+      extraJson,
+      pl.col("source_row_number").cast(pl.Int64),
+      pl.col("row_id"),
+      pl.lit(objIndex).cast(pl.UInt32).alias("__obj"),
+    )
+    .collectSync();
   return { frame, malformed: scan.malformed, encoding, rowsRead: n + scan.malformed.length };
-}
-
-function sequence(n: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i + 1;
-  return out;
 }

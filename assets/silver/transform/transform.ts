@@ -69,11 +69,11 @@ export function transformToSilver(
 
   const combined = loaded.length === 1 && loaded[0] ? loaded[0].frame : pl.concat(loaded.map((l) => l.frame));
   const stages = stagesSql([...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"]);
-  const ctx = pl.SQLContext({ t0: combined.lazy().withColumns(collapseExpr()) });
+  const ctx = pl.SQLContext({ t0: combined.withRowIndex("__idx").lazy().withColumns(collapseExpr()) });
   stages.sql.forEach((sql, k) => {
     ctx.register(`t${k + 1}`, ctx.execute(sql));
   });
-  const mid = dedup(ctx.execute(`SELECT * FROM ${stages.last}`), sameHashGroups(ordered)).collectSync();
+  const mid = dedup(ctx.execute(`SELECT * FROM ${stages.last}`).collectSync(), sameHashGroups(ordered));
   lap("rules+dedup");
 
   const obj = objectSql(ordered);
@@ -113,41 +113,68 @@ export function transformToSilver(
 }
 
 /**
- * Step 7. Tier 1 (`duplicate_row`): among valid rows, a row whose (object hash, row number) or whose
- * 24 raw fields occurred before. Tier 2 (`duplicate_business_key`): among the remaining valid rows,
- * every (order_id, product_id) occurrence but the last (= newest source) one. Invalid rows are keyed
- * apart (the `cand` flag is part of every key), so they never shadow a valid row.
+ * Step 7, on the few rows that can be duplicates at all. Both tiers imply equal (order_id, product_id)
+ * (identical 24 raw fields, or the same object bytes and row, give equal keys), so only valid rows
+ * whose key occurs more than once are gathered into a small frame; the full-width comparison of 24
+ * fields runs there instead of on every row (measured 0.6–1 s at 10x when run on all rows).
+ * Tier 1 (`duplicate_row`): a row whose (object hash, row number) or whose 24 raw fields occurred
+ * before. Tier 2 (`duplicate_business_key`): among the remaining rows, every occurrence of a key but
+ * the last, which is the newest source (frame order = source age).
  */
-function dedup(lf: pl.LazyDataFrame, sameHashGroups: readonly number[] | null): pl.LazyDataFrame {
+function dedup(mid: pl.DataFrame, sameHash: readonly number[] | null): pl.DataFrame {
   const cand = pl.col("__reason").isNull();
-  const firstOf = (...keys: pl.Expr[]): pl.Expr => pl.struct([cand, ...keys]).isFirstDistinct();
-  let seenBefore = firstOf(...SOURCE_FIELDS.map((f) => pl.col(f))).not();
-  if (sameHashGroups) {
-    const hashGroup = pl.col("__obj").replaceStrict(
-      sameHashGroups.map((_, i) => i),
-      [...sameHashGroups],
-    );
-    seenBefore = seenBefore.or(firstOf(hashGroup, pl.col("source_row_number")).not());
-  }
-  const tier1 = cand.and(seenBefore);
-  const cand2 = cand.and(pl.col("__dup1").not());
-  const lastOfKey = pl
-    .struct([cand2, pl.col("__order_id"), pl.col("__product_id")])
-    .reverse()
+  const keys = [pl.col("__order_id"), pl.col("__product_id")];
+  const small = mid
+    .lazy()
+    .filter(cand.and(pl.struct([cand, ...keys]).isDuplicated()))
+    .select("__idx", "__obj", "source_row_number", "__order_id", "__product_id", ...SOURCE_FIELDS)
+    .collectSync();
+  if (small.height === 0) return mid;
+  let seenBefore = pl
+    .struct(SOURCE_FIELDS.map((f) => pl.col(f)))
     .isFirstDistinct()
-    .reverse();
-  return lf
-    .withColumns(tier1.alias("__dup1"))
-    .withColumns(cand2.and(lastOfKey.not()).alias("__dup2"))
-    .withColumns(
-      pl
-        .when(pl.col("__dup1"))
-        .then(pl.lit(reasonCode("duplicate_row")).cast(pl.Int32))
-        .when(pl.col("__dup2"))
-        .then(pl.lit(reasonCode("duplicate_business_key")).cast(pl.Int32))
-        .otherwise(pl.col("__reason"))
-        .alias("__reason"),
+    .not();
+  if (sameHash) {
+    const group = pl.col("__obj").replaceStrict(
+      sameHash.map((_, i) => i),
+      [...sameHash],
     );
+    seenBefore = seenBefore.or(
+      pl
+        .struct([group, pl.col("source_row_number")])
+        .isFirstDistinct()
+        .not(),
+    );
+  }
+  const kept = pl.col("__dup1").not();
+  const flagged = small
+    .lazy()
+    .withColumns(seenBefore.alias("__dup1"))
+    .withColumns(
+      kept
+        .and(
+          pl
+            .struct([kept, ...keys])
+            .reverse()
+            .isFirstDistinct()
+            .reverse()
+            .not(),
+        )
+        .alias("__dup2"),
+    )
+    .select("__idx", "__dup1", "__dup2")
+    .collectSync();
+  const dup1 = flagged.filter(pl.col("__dup1")).getColumn("__idx");
+  const dup2 = flagged.filter(pl.col("__dup2")).getColumn("__idx");
+  return mid.withColumns(
+    pl
+      .when(pl.col("__idx").isIn(dup1))
+      .then(pl.lit(reasonCode("duplicate_row")).cast(pl.Int32))
+      .when(pl.col("__idx").isIn(dup2))
+      .then(pl.lit(reasonCode("duplicate_business_key")).cast(pl.Int32))
+      .otherwise(pl.col("__reason"))
+      .alias("__reason"),
+  );
 }
 
 /** Object position → position of the first object with the same SHA-256, or null when all differ. */
