@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { generateSalesCsv } from "./data-gen/index.ts";
 import { SAMPLE_CSV } from "./commands/demo.ts";
+import { generateSalesCsv } from "./data-gen/index.ts";
 import { REJECTION_REASONS } from "./silver/transform/index.ts";
 import { PipelineHarness } from "./testing/pipeline-harness.ts";
 
@@ -11,7 +11,10 @@ const day = (n: number): number => Date.parse(`2026-11-${String(n).padStart(2, "
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 async function quarantineByReason(h: PipelineHarness, partition: string): Promise<Record<string, number>> {
-  const materialization = await h.workspace.storage.latestMaterialization("silver/sales_quarantine", partition);
+  const materialization = await h.workspace.storage.latestMaterialization(
+    "silver/sales_quarantine",
+    partition,
+  );
   const counts: Record<string, number> = {};
   for (const reason of REJECTION_REASONS) {
     const value = materialization?.metadata[`reason_${reason}`];
@@ -34,7 +37,11 @@ describe("pipeline inputs", () => {
 
   test("generated data at 1x: quarantine counts per reason equal the generator's expected counts", async () => {
     const generated = generateSalesCsv({ rows: 51_290, seed: 7, errors: 0.02 });
-    const partition = await h.land("generated_1x.csv", new Uint8Array(generated.csv ?? Buffer.alloc(0)), day(1));
+    const partition = await h.land(
+      "generated_1x.csv",
+      new Uint8Array(generated.csv ?? Buffer.alloc(0)),
+      day(1),
+    );
     const result = await h.run("bronze/sales_csv,silver/sales", partition);
     expect(result.status).toBe("success");
     expect(await quarantineByReason(h, partition)).toEqual(generated.expected);
@@ -44,7 +51,14 @@ describe("pipeline inputs", () => {
   });
 
   test("a file missing a required column is refused with a code and nothing reaches Silver", async () => {
-    const withoutSales = [HEADER, ...LINES.slice(0, 20)].map((line) => line.split(",").filter((_, i) => i !== 18).join(",")).join("\n");
+    const withoutSales = [HEADER, ...LINES.slice(0, 20)]
+      .map((line) =>
+        line
+          .split(",")
+          .filter((_, i) => i !== 18)
+          .join(","),
+      )
+      .join("\n");
     const partition = await h.land("no_sales_column.csv", utf8(`${withoutSales}\n`), day(2));
     const result = await h.run("bronze/sales_csv,silver/sales", partition);
     expect(result.status).toBe("failure");
@@ -70,13 +84,19 @@ describe("pipeline inputs", () => {
     const result = await h.run("bronze/sales_csv,silver/sales", partition);
     expect(result.status).toBe("success");
     const silver = await h.tables.table("silver/sales").read();
-    const cities = silver.filter(silver.getColumn("source_object").str.contains("latin1")).getColumn("city").toArray();
+    const cities = silver
+      .filter(silver.getColumn("source_object").str.contains("latin1"))
+      .getColumn("city")
+      .toArray();
     expect(cities).toEqual(["Juárez", "Juárez", "Juárez"]);
   });
 
   test("broken quoting and wrong field counts are quarantined per row; the rest of the file is kept", async () => {
     const good = LINES.slice(100, 110);
-    const brokenQuote = (good[0] ?? "").replace(/,Standard Class,|,Second Class,|,First Class,|,Same Day,/, ',Stand"ard Class,');
+    const brokenQuote = (good[0] ?? "").replace(
+      /,Standard Class,|,Second Class,|,First Class,|,Same Day,/,
+      ',Stand"ard Class,',
+    );
     const tooFew = (good[1] ?? "").split(",").slice(0, 20).join(",");
     const text = [HEADER, brokenQuote, tooFew, ...good.slice(2)].join("\n");
     const partition = await h.land("broken_quoting.csv", utf8(`${text}\n`), day(5));

@@ -40,7 +40,10 @@ export class PipelineHarness {
   }
 
   run(selection: string, partition?: string): Promise<RunResult> {
-    return this.workspace.materializer.materialize({ selection, ...(partition !== undefined && { partition }) });
+    return this.workspace.materializer.materialize({
+      selection,
+      ...(partition !== undefined && { partition }),
+    });
   }
 
   query(sql: string): Promise<WarehouseRow[]> {
