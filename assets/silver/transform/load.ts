@@ -60,12 +60,13 @@ export function loadBronzeObject(
     inferSchemaLength: 0,
     quoteChar: '"',
     rechunk: false,
+    truncateRaggedLines: scan.ragged,
   });
   lap("load.readCSV");
-  if (parsed.height !== scan.goodRows || parsed.width !== scan.header.length) {
+  if (parsed.height !== scan.parsedRows || parsed.width !== scan.header.length) {
     // The pre-pass and polars disagree on the record structure: a bug, not a user error.
     throw new Error(
-      `Silver pre-scan of ${object.key} found ${scan.goodRows} rows × ${scan.header.length} columns, polars ${parsed.height} × ${parsed.width}.`,
+      `Silver pre-scan of ${object.key} found ${scan.parsedRows} rows × ${scan.header.length} columns, polars ${parsed.height} × ${parsed.width}.`,
     );
   }
   // Whole-frame operations only: each nodejs-polars Series/Expr wrapper costs ~1 ms to create, so
@@ -102,6 +103,11 @@ export function loadBronzeObject(
       pl.col("source_row_number").cast(pl.Int64),
       pl.col("row_id"),
       pl.lit(objIndex).cast(pl.UInt32).alias("__obj"),
+      // Ragged mode: malformed records were parsed along (see ScannedCsv.ragged) and are dropped by rule.
+      (scan.dropRows.length > 0
+        ? pl.col("source_row_number").isIn(pl.lit(pl.Series(scan.dropRows)))
+        : pl.lit(false)
+      ).alias("__drop"),
     )
     .collectSync();
   return { frame, malformed: scan.malformed, encoding, rowsRead: n + scan.malformed.length };

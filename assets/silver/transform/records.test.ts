@@ -22,6 +22,16 @@ describe("scanCsv (tolerant pre-pass)", () => {
       [3, "6,7,8,9"],
     ]);
     expect(s.malformed[0]?.detail).toMatch(/wrong field count: 2 fields, the header has 3/);
+    // Quoting is intact, so polars parses the input as is (ragged) and rows 2 and 3 are dropped after.
+    expect(s.ragged).toBe(true);
+    expect(s.parsedRows).toBe(4);
+    expect(s.dropRows).toEqual([2, 3]);
+    expect(s.csv.length).toBe(Buffer.byteLength("a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n"));
+  });
+
+  it("copies only the good records when quoting is broken somewhere", () => {
+    const s = scan('a,b,c\n1,2,3\n4,5\n6,x"y,8\n10,11,12\n');
+    expect(s.ragged).toBe(false);
     expect([...(s.rowNumbers ?? [])]).toEqual([1, 4]);
     expect(s.csv.toString()).toBe("a,b,c\n1,2,3\n10,11,12\n");
   });

@@ -35,9 +35,21 @@ export interface MalformedRecord {
 export interface ScannedCsv {
   /** Header field values, unquoted. */
   readonly header: readonly string[];
-  /** Header plus the good records only (the input itself when nothing had to be removed). */
+  /**
+   * What polars should parse: the header plus the good records only, or, in `ragged` mode, the input
+   * itself (no copy) with the malformed records left in, to be dropped by `dropRows` after parsing.
+   */
   readonly csv: Buffer;
   readonly goodRows: number;
+  /** Rows polars will produce from `csv`. */
+  readonly parsedRows: number;
+  /**
+   * True when every malformed record only has a wrong field count (quoting intact, no blank lines):
+   * then polars parses the input as is with truncateRaggedLines, saving a copy of the whole object.
+   */
+  readonly ragged: boolean;
+  /** In ragged mode: the row numbers (= parsed row positions + 1) to drop after parsing. */
+  readonly dropRows: readonly number[];
   /** Source row number of each good record, or null when they are simply 1..goodRows. */
   readonly rowNumbers: Int32Array | null;
   readonly malformed: readonly MalformedRecord[];
@@ -178,6 +190,10 @@ export function scanCsv(buf: Buffer, objectKey: string): ScannedCsv {
     if (runStart >= 0) runs.push([runStart, runEnd]);
     runStart = -1;
   };
+  let quoteTrouble = false;
+  let pendingBlank = false;
+  let blankInside = false;
+  let lastRecordEnd = dataStart;
   const reject = (start: number, end: number, detail: string): void => {
     closeRun();
     if (malformed.length === 0) goodBeforeFirstMalformed = goodRows;
@@ -188,9 +204,12 @@ export function scanCsv(buf: Buffer, objectKey: string): ScannedCsv {
     const c0 = buf[pos];
     if (c0 === LF || (c0 === CR && buf[pos + 1] === LF)) {
       closeRun();
+      pendingBlank = true;
       pos += c0 === LF ? 1 : 2;
       continue;
     }
+    if (pendingBlank) blankInside = true;
+    pendingBlank = false;
     const rec = scanRecord(buf, pos);
     const atEof = rec.end >= n;
     rowNumber++;
@@ -200,11 +219,14 @@ export function scanCsv(buf: Buffer, objectKey: string): ScannedCsv {
     const bad = rec.openQuote || rec.broken || rec.fields !== expected;
     if (bad && rec.firstLineEnd >= 0) {
       // A quote left open swallowed following lines: reject only the first line, rescan the rest.
+      quoteTrouble = true;
       reject(pos, rec.firstLineEnd, "broken quoting: a quoted field is not closed on this line");
       pos = rec.firstLineEnd + 1;
       continue;
     }
+    lastRecordEnd = Math.min(rec.end + 1, n);
     if (bad) {
+      if (rec.broken || rec.openQuote) quoteTrouble = true;
       if (atEof && !rec.broken && rec.fields < expected) {
         throw truncated(
           objectKey,
@@ -228,6 +250,18 @@ export function scanCsv(buf: Buffer, objectKey: string): ScannedCsv {
   }
   closeRun();
 
+  if (malformed.length > 0 && !quoteTrouble && !blankInside) {
+    return {
+      header,
+      csv: buf.subarray(0, lastRecordEnd),
+      goodRows,
+      parsedRows: rowNumber,
+      ragged: true,
+      dropRows: malformed.map((m) => m.rowNumber),
+      rowNumbers: null,
+      malformed,
+    };
+  }
   let csv: Buffer;
   const only = runs[0];
   if (runs.length === 0) csv = buf.subarray(0, dataStart);
@@ -251,5 +285,5 @@ export function scanCsv(buf: Buffer, objectKey: string): ScannedCsv {
     for (let k = 0; k < laterNumbers.length; k++)
       rowNumbers[goodBeforeFirstMalformed + k] = laterNumbers[k] ?? 0;
   }
-  return { header, csv, goodRows, rowNumbers, malformed };
+  return { header, csv, goodRows, parsedRows: goodRows, ragged: false, dropRows: [], rowNumbers, malformed };
 }

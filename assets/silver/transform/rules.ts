@@ -52,6 +52,8 @@ export const DEFAULT_CITY_COUNTRY: Readonly<Record<string, string>> = {
 };
 
 export const reasonCode = (reason: RejectionReason): number => REJECTION_REASONS.indexOf(reason);
+/** Reason code of a record the pre-scan already quarantined as malformed (ragged mode): in neither output. */
+export const DROPPED = -1;
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** Step 2, the part SQL cannot express: collapse whitespace runs into `__c_<field>` (one expression). */
@@ -100,7 +102,8 @@ function reasonSql(): string {
       `${unparseable("profit")} OR ${unparseable("shipping_cost")} OR ${unparseable("source_row_id")}`,
     ],
   ];
-  return `CASE ${rules.map(([r, cond]) => `WHEN ${cond} THEN ${reasonCode(r)}`).join(" ")} END AS __reason`;
+  const rows = rules.map(([r, cond]) => `WHEN ${cond} THEN ${reasonCode(r)}`).join(" ");
+  return `CASE WHEN __drop THEN ${DROPPED} ${rows} END AS __reason`;
 }
 
 /**
@@ -177,5 +180,5 @@ export function quarantineSql(o: { obj: ObjectSql; processedAtUs: number; runId:
     ${reason} AS rejection_reason, ${detail} AS rejection_detail,
     ${o.obj.system} AS source_system, ${o.obj.key} AS source_object, source_row_number,
     ${sqlString(o.runId)} AS run_id, ${Math.round(o.processedAtUs)} AS quarantined_at, __obj
-    FROM ${o.obj.from} WHERE __reason IS NOT NULL`;
+    FROM ${o.obj.from} WHERE __reason >= 0`;
 }

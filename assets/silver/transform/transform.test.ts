@@ -115,6 +115,17 @@ describe("transformToSilver on generated data with injected errors", () => {
     expect(r.quarantine.getColumn("rejection_detail").nullCount()).toBe(0);
   });
 
+  it("gives the same exact counts when malformed rows only have wrong field counts (no-copy ragged parse)", () => {
+    const g = generateSalesCsv({ rows: 10_000, seed: 9, errors: 0.1, quoteErrors: false });
+    const r = run([obj(g.csv ?? Buffer.alloc(0))]);
+    expect(r.counts.byReason).toEqual(g.expected);
+    expect(r.counts.silverRows).toBe(g.expectedSilverRows);
+    expect(r.counts.rowsRead).toBe(10_000);
+    const numbers = r.silver.getColumn("source_row_number").toArray().map(Number);
+    const quarantined = r.quarantine.getColumn("source_row_number").toArray().map(Number);
+    expect(new Set([...numbers, ...quarantined]).size).toBe(10_000);
+  });
+
   it("dedups across objects: tier 1 by object hash + row, tier 2 keeps the newest source", () => {
     const g = generateSalesCsv({ rows: 500, seed: 1 });
     const csv = g.csv ?? Buffer.alloc(0);

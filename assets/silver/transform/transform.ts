@@ -168,9 +168,9 @@ function dedup(mid: pl.DataFrame, sameHash: readonly number[] | null): pl.DataFr
   const dup2 = flagged.filter(pl.col("__dup2")).getColumn("__idx");
   return mid.withColumns(
     pl
-      .when(pl.col("__idx").isIn(dup1))
+      .when(pl.col("__idx").isIn(pl.lit(dup1)))
       .then(pl.lit(reasonCode("duplicate_row")).cast(pl.Int32))
-      .when(pl.col("__idx").isIn(dup2))
+      .when(pl.col("__idx").isIn(pl.lit(dup2)))
       .then(pl.lit(reasonCode("duplicate_business_key")).cast(pl.Int32))
       .otherwise(pl.col("__reason"))
       .alias("__reason"),
