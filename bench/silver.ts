@@ -29,6 +29,7 @@ export interface EngineRun {
   readonly engine: "polars" | "duckdb";
   readonly wallMs: number;
   readonly maxRssMb: number;
+  readonly rowsRead: number;
   readonly silverRows: number;
   readonly byReason: Record<string, number>;
   readonly sumSales: number;
@@ -99,6 +100,7 @@ async function child(engine: string, path: string, sha256: string): Promise<void
     });
     result = {
       engine: "polars",
+      rowsRead: r.counts.rowsRead,
       silverRows: r.counts.silverRows,
       byReason: { ...r.counts.byReason },
       sumSales: Number(r.silver.getColumn("sales").sum()),
@@ -120,9 +122,18 @@ async function child(engine: string, path: string, sha256: string): Promise<void
       "SELECT rejection_reason, count(*)::INTEGER AS n FROM quarantine GROUP BY ALL",
     );
     for (const row of rows.getRowObjectsJS()) byReason[String(row.rejection_reason)] = Number(row.n);
-    const totals = await conn.runAndReadAll("SELECT count(*)::INTEGER AS n, sum(sales) AS s FROM silver");
+    const totals = await conn.runAndReadAll(
+      "SELECT (SELECT count(*) FROM silver)::INTEGER AS n, (SELECT sum(sales) FROM silver) AS s, " +
+        "((SELECT count(*) FROM staged) + (SELECT count(DISTINCT line) FROM reject_errors))::INTEGER AS r",
+    );
     const t = totals.getRowObjectsJS()[0] ?? {};
-    result = { engine: "duckdb", silverRows: Number(t.n), byReason, sumSales: Number(t.s) };
+    result = {
+      engine: "duckdb",
+      rowsRead: Number(t.r),
+      silverRows: Number(t.n),
+      byReason,
+      sumSales: Number(t.s),
+    };
   }
   const wallMs = performance.now() - t0;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
@@ -162,6 +173,9 @@ function checkAgreement(scale: number, inp: CachedInput, p: EngineRun, d: Engine
     problems.push(
       `${scale}x silver rows: expected ${inp.expectedSilverRows}, polars ${p.silverRows}, duckdb ${d.silverRows}`,
     );
+  }
+  if (p.rowsRead !== inp.rows || d.rowsRead !== inp.rows) {
+    problems.push(`${scale}x rows read: expected ${inp.rows}, polars ${p.rowsRead}, duckdb ${d.rowsRead}`);
   }
   if (Math.abs(p.sumSales - d.sumSales) > 1e-6 * Math.max(1, Math.abs(d.sumSales))) {
     problems.push(`${scale}x sum(sales): polars ${p.sumSales}, duckdb ${d.sumSales}`);
