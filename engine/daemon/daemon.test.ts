@@ -236,3 +236,28 @@ describe("automation", () => {
     expect(counts.get("cron/report")).toBe(1);
   });
 });
+
+describe("retention", () => {
+  test("the daemon prunes runs older than the retention on its cadence", async () => {
+    const storage = SqliteRunStorage.open(":memory:");
+    opened.push(storage);
+    const clock = new ManualClock(T0);
+    const loaded = loadDefinitions({ assets: [source] });
+    const materializer = new Materializer(loaded, storage, { clock, ioManager: new InMemoryIOManager() });
+    const daemon = new Daemon(
+      storage,
+      materializer,
+      new Backfills(loaded, storage, materializer, clock),
+      clock,
+      {
+        retention: { runDays: 7, tickDays: 7 },
+      },
+    );
+    await materializer.materialize({ selection: "raw/files" });
+    clock.advance(8 * 86_400_000);
+    await materializer.materialize({ selection: "raw/files" });
+    await daemon.tick();
+    expect(await storage.listRuns()).toHaveLength(1);
+    expect(await storage.latestMaterialization("raw/files")).toBeDefined();
+  });
+});

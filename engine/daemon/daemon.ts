@@ -2,6 +2,7 @@ import { asError } from "../errors.ts";
 import type { Backfills } from "../execution/backfill.ts";
 import type { Clock } from "../execution/clock.ts";
 import type { Materializer, RunResult } from "../execution/materializer.ts";
+import type { RetentionPolicy } from "../storage/records.ts";
 import type { RunStorage } from "../storage/run-storage.ts";
 import { AutomationEvaluator } from "./automation.ts";
 import { tickSchedule } from "./schedule-runner.ts";
@@ -13,6 +14,9 @@ export interface DaemonOptions {
   /** Pause between loop iterations. */
   readonly loopIntervalMs?: number;
   readonly onError?: (error: Error) => void;
+  /** Event-log retention, applied at most once per `retentionIntervalMs` (default hourly). */
+  readonly retention?: RetentionPolicy;
+  readonly retentionIntervalMs?: number;
 }
 
 /**
@@ -49,6 +53,18 @@ export class Daemon {
     await this.guard(() => this.automation.tick());
     await this.guard(() => this.resumeBackfills());
     await this.guard(() => this.launchQueued());
+    await this.guard(() => this.applyRetention());
+  }
+
+  /** Keeps the event log bounded: prunes old runs and ticks on the configured cadence. */
+  private async applyRetention(): Promise<void> {
+    const retention = this.options.retention;
+    if (!retention) return;
+    const now = this.clock.now();
+    const last = Number((await this.storage.getCursor("daemon:retention_last_run")) ?? 0);
+    if (now - last < (this.options.retentionIntervalMs ?? 3_600_000)) return;
+    await this.storage.setCursor("daemon:retention_last_run", String(now));
+    await this.storage.prune(retention, now);
   }
 
   /** Wait until every run this daemon launched has finished. */

@@ -1,10 +1,13 @@
 import type { JsonValue } from "../definitions/metadata.ts";
 import { StrataError } from "../errors.ts";
+import { isJsonValue, parseCheckData, parseMaterializationData } from "./event-data.ts";
 import type {
   BackfillRecord,
+  CheckResultRecord,
   EventRecord,
   EventType,
   LogLevel,
+  MaterializationRecord,
   RunRecord,
   RunStatus,
   TickRecord,
@@ -30,6 +33,19 @@ function json(text: unknown, what: string): Row {
   if (!isRow(parsed)) throw corrupt(what);
   return parsed;
 }
+
+/** A JSON column (NULL → undefined), checked to be JSON data rather than trusted. */
+export function parseJson(text: unknown, what: string): JsonValue | undefined {
+  if (text === null || text === undefined) return undefined;
+  if (typeof text !== "string") throw corrupt(what);
+  const parsed: unknown = JSON.parse(text);
+  if (!isJsonValue(parsed)) throw corrupt(what);
+  return parsed;
+}
+
+/** The partition column of derived rows: "" stands for "unpartitioned" and reads back as absent. */
+const partitionOf = (value: unknown): { partition?: string } =>
+  typeof value === "string" && value !== "" ? { partition: value } : {};
 
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -97,12 +113,6 @@ const EVENT_TYPES: readonly EventType[] = [
 ];
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
-function parseJsonValue(text: unknown): JsonValue | undefined {
-  if (typeof text !== "string") return undefined;
-  const value: JsonValue = JSON.parse(text);
-  return value;
-}
-
 export function parseEvent(row: unknown): EventRecord {
   if (
     !isRow(row) ||
@@ -116,7 +126,7 @@ export function parseEvent(row: unknown): EventRecord {
   const type = EVENT_TYPES.find((t) => t === row.type);
   if (!type) throw corrupt("event type");
   const level = LEVELS.find((l) => l === row.level);
-  const data = parseJsonValue(row.data);
+  const data = parseJson(row.data, "event data");
   return {
     id: row.id,
     runId: row.run_id,
@@ -173,5 +183,51 @@ export function parseBackfill(text: unknown): BackfillRecord {
     failed: strings(r.failed),
     createdAt: r.createdAt,
     ...(typeof r.endedAt === "number" && { endedAt: r.endedAt }),
+  };
+}
+
+export function parseMaterialization(row: unknown): MaterializationRecord {
+  if (
+    !isRow(row) ||
+    typeof row.event_id !== "number" ||
+    typeof row.asset_key !== "string" ||
+    typeof row.run_id !== "string" ||
+    typeof row.timestamp !== "number"
+  ) {
+    throw corrupt("materialisation");
+  }
+  const data = parseMaterializationData(parseJson(row.data, "materialisation"));
+  if (!data) throw corrupt("materialisation");
+  return {
+    eventId: row.event_id,
+    assetKey: row.asset_key,
+    runId: row.run_id,
+    timestamp: row.timestamp,
+    metadata: data.metadata,
+    ...partitionOf(row.partition),
+    ...(data.codeVersion !== undefined && { codeVersion: data.codeVersion }),
+    ...(data.dataVersion !== undefined && { dataVersion: data.dataVersion }),
+  };
+}
+
+export function parseCheckResult(row: unknown): CheckResultRecord {
+  if (
+    !isRow(row) ||
+    typeof row.event_id !== "number" ||
+    typeof row.asset_key !== "string" ||
+    typeof row.run_id !== "string" ||
+    typeof row.timestamp !== "number"
+  ) {
+    throw corrupt("check result");
+  }
+  const check = parseCheckData(parseJson(row.data, "check result"));
+  if (!check) throw corrupt("check result");
+  return {
+    eventId: row.event_id,
+    assetKey: row.asset_key,
+    runId: row.run_id,
+    timestamp: row.timestamp,
+    ...check,
+    ...partitionOf(row.partition),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * The SQLite schema of run storage, as ordered migrations: a database is brought forward one
- * version at a time and never backward (a newer file than this code refuses to open).
+ * version at a time and never backward (a newer file than this code refuses to open). Never edit a
+ * released migration: append a new one. Runs, ticks and backfills are stored as their JSON record;
+ * the other run/tick columns are copies of record fields, kept for indexing and constraints.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -61,5 +63,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ticks_by_name ON ticks (kind, name, id);
   CREATE TABLE backfills (backfill_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, record TEXT NOT NULL);
+  `,
+  // 2: retention deletes by end time and by run; without these it scans whole tables
+  `
+  CREATE INDEX runs_by_ended ON runs (ended_at) WHERE ended_at IS NOT NULL;
+  CREATE INDEX materializations_by_run ON materializations (run_id);
+  CREATE INDEX check_results_by_run ON check_results (run_id);
   `,
 ];

@@ -1,7 +1,5 @@
-import Database from "better-sqlite3";
-import type { JsonValue } from "../definitions/metadata.ts";
+import type Database from "better-sqlite3";
 import { quote, StrataError } from "../errors.ts";
-import { parseCheckData, parseMaterializationData } from "./event-data.ts";
 import type {
   BackfillRecord,
   CheckResultRecord,
@@ -15,124 +13,111 @@ import type {
   TickRecord,
 } from "./records.ts";
 import type { EventFilter, RunFilter, RunStorage, SensorTickCommit } from "./run-storage.ts";
-import { isRow, parseBackfill, parseEvent, parseRun, parseTick } from "./sqlite-rows.ts";
-import { MIGRATIONS } from "./sqlite-schema.ts";
+import { SqliteConnection } from "./sqlite-connection.ts";
+import { appendEventRow } from "./sqlite-events.ts";
+import {
+  isRow,
+  parseBackfill,
+  parseCheckResult,
+  parseEvent,
+  parseMaterialization,
+  parseRun,
+  parseTick,
+} from "./sqlite-rows.ts";
+import { foldPartitionStatuses } from "./sqlite-status.ts";
 
 const DAY = 86_400_000;
 const placeholders = (n: number): string => Array.from({ length: n }, () => "?").join(",");
-/** Partition "" stands for "unpartitioned" in the materialisation and check tables. */
-const partitionColumn = (partition: string | undefined): string => partition ?? "";
 
-function storageError(path: string, error: unknown): StrataError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new StrataError(
-    "STRATA_ERR_STORAGE",
-    `run storage ${quote(path)}: ${reason}.`,
-    { path },
-    { cause: error },
-  );
-}
+const INSERT_RUN =
+  "INSERT INTO runs (run_id, status, record, created_at, ended_at, backfill_id, origin_name, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+const UPSERT_KV =
+  "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/** The indexed copies of a run's fields, in INSERT_RUN order after run_id. */
+const runColumns = (run: RunRecord) =>
+  [
+    run.status,
+    JSON.stringify(run),
+    run.createdAt,
+    run.endedAt ?? null,
+    run.backfillId ?? null,
+    run.origin?.name ?? null,
+    run.runKey ?? null,
+  ] as const;
 
 /**
  * Run storage on one SQLite file (WAL, so readers never block the writer). Calls are synchronous
- * underneath; the async port lets a PostgreSQL implementation serve several machines.
+ * underneath; the async port lets a PostgreSQL implementation serve several machines. Every
+ * SQLite failure surfaces as STRATA_ERR_STORAGE naming the file.
  */
 export class SqliteRunStorage implements RunStorage {
-  private readonly statements = new Map<string, Database.Statement>();
+  // built once: better-sqlite3 wraps a function per transaction() call, too costly per event
+  private readonly appendOne: Database.Transaction<(event: EventInput) => EventRecord>;
+  private readonly appendMany: Database.Transaction<(events: readonly EventInput[]) => EventRecord[]>;
 
-  private constructor(
-    private readonly db: Database.Database,
-    readonly path: string,
-  ) {}
-
-  static open(path: string): SqliteRunStorage {
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(path);
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = NORMAL");
-      db.pragma("busy_timeout = 5000");
-      db.pragma("foreign_keys = ON");
-      const storage = new SqliteRunStorage(db, path);
-      storage.migrate();
-      return storage;
-    } catch (error) {
-      db?.close();
-      if (StrataError.is(error)) throw error;
-      throw storageError(path, error);
-    }
+  private constructor(private readonly connection: SqliteConnection) {
+    this.appendOne = connection.db.transaction((event: EventInput) => appendEventRow(connection, event));
+    this.appendMany = connection.db.transaction((events: readonly EventInput[]) =>
+      events.map((event) => appendEventRow(connection, event)),
+    );
   }
 
-  private migrate(): void {
-    this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const row: unknown = this.db.prepare("SELECT max(version) AS version FROM schema_version").get();
-    const current = isRow(row) && typeof row.version === "number" ? row.version : 0;
-    if (current > MIGRATIONS.length) {
-      throw new StrataError(
-        "STRATA_ERR_STORAGE",
-        `run storage ${quote(this.path)} has schema version ${current}, newer than this Strata (${MIGRATIONS.length}).`,
-      );
-    }
-    this.db.transaction(() => {
-      for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-        this.db.exec(MIGRATIONS[version - 1] ?? "");
-        this.db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version);
-      }
-    })();
+  /** Opens (creating if needed) the file at `path`, or ":memory:"; its folder must exist. */
+  static open(path: string): SqliteRunStorage {
+    return new SqliteRunStorage(SqliteConnection.open(path));
+  }
+
+  get path(): string {
+    return this.connection.path;
   }
 
   private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.connection.statement(sql);
   }
 
   private run<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      if (StrataError.is(error)) throw error;
-      throw storageError(this.path, error);
-    }
+    return this.connection.run(work);
+  }
+
+  private write<T>(work: () => T): T {
+    return this.connection.write(work);
   }
 
   // --- runs -------------------------------------------------------------------------------------
 
-  private insertRun(run: RunRecord): void {
-    this.statement(
-      "INSERT INTO runs (run_id, status, record, created_at, ended_at, backfill_id, origin_name, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(
-      run.runId,
-      run.status,
-      JSON.stringify(run),
-      run.createdAt,
-      run.endedAt ?? null,
-      run.backfillId ?? null,
-      run.origin?.name ?? null,
-      run.runKey ?? null,
-    );
+  /** False when `skipDuplicateKey` and the run's (origin name, run key) is already taken. */
+  private insertRun(run: RunRecord, skipDuplicateKey = false): boolean {
+    const sql = skipDuplicateKey
+      ? `${INSERT_RUN} ON CONFLICT (origin_name, run_key) WHERE run_key IS NOT NULL DO NOTHING`
+      : INSERT_RUN;
+    if (this.statement(sql).run(run.runId, ...runColumns(run)).changes === 0) return false;
     const insertAsset = this.statement("INSERT OR IGNORE INTO run_assets (run_id, asset_key) VALUES (?, ?)");
     for (const key of run.assetKeys) insertAsset.run(run.runId, key);
+    return true;
   }
 
   async createRun(run: RunRecord): Promise<void> {
-    this.run(() => this.db.transaction(() => this.insertRun(run))());
+    this.write(() => this.insertRun(run));
   }
 
+  /** A patch key set to undefined clears that optional field. */
   async updateRun(runId: string, patch: Partial<Omit<RunRecord, "runId">>): Promise<RunRecord> {
-    return this.run(() => {
+    return this.write(() => {
       const current = this.getRunSync(runId);
       if (!current) throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `run ${quote(runId)} does not exist.`);
-      const next: RunRecord = { ...current, ...patch, runId };
-      this.statement("UPDATE runs SET status = ?, record = ?, ended_at = ? WHERE run_id = ?").run(
-        next.status,
-        JSON.stringify(next),
-        next.endedAt ?? null,
-        runId,
-      );
+      // through JSON and back, so cleared fields are absent rather than undefined-valued
+      const next = parseRun(JSON.stringify({ ...current, ...patch, runId }));
+      this.statement(
+        "UPDATE runs SET status = ?, record = ?, created_at = ?, ended_at = ?, backfill_id = ?, origin_name = ?, run_key = ? WHERE run_id = ?",
+      ).run(...runColumns(next), runId);
+      if (patch.assetKeys) {
+        this.statement("DELETE FROM run_assets WHERE run_id = ?").run(runId);
+        const insertAsset = this.statement(
+          "INSERT OR IGNORE INTO run_assets (run_id, asset_key) VALUES (?, ?)",
+        );
+        for (const key of next.assetKeys) insertAsset.run(runId, key);
+      }
       return next;
     });
   }
@@ -146,111 +131,79 @@ export class SqliteRunStorage implements RunStorage {
     return this.run(() => this.getRunSync(runId));
   }
 
+  /** Newest first (insertion order); at most 1,000 unless `limit` says otherwise. */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.run(() => {
       const where: string[] = [];
       const params: (string | number)[] = [];
       if (filter.statuses) {
-        where.push(`status IN (${placeholders(filter.statuses.length)})`);
-        params.push(...filter.statuses);
+        where.push(`status IN (SELECT value FROM json_each(?))`);
+        params.push(JSON.stringify(filter.statuses));
       }
-      if (filter.assetKey) {
+      if (filter.assetKey !== undefined) {
         where.push("run_id IN (SELECT run_id FROM run_assets WHERE asset_key = ?)");
         params.push(filter.assetKey);
       }
-      if (filter.backfillId) {
+      if (filter.backfillId !== undefined) {
         where.push("backfill_id = ?");
         params.push(filter.backfillId);
       }
-      if (filter.beforeRunId) {
+      if (filter.beforeRunId !== undefined) {
         where.push("rowid < (SELECT rowid FROM runs WHERE run_id = ?)");
         params.push(filter.beforeRunId);
       }
       const sql = `SELECT record FROM runs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY rowid DESC LIMIT ?`;
-      const rows: unknown[] = this.db.prepare(sql).all(...params, filter.limit ?? 1000);
+      const rows: unknown[] = this.statement(sql).all(...params, filter.limit ?? 1000);
       return rows.filter(isRow).map((row) => parseRun(row.record));
     });
   }
 
+  /** One conditional UPDATE: of two launchers claiming the same run, exactly one sees a change. */
   async claimRun(runId: string, startedAt: number): Promise<boolean> {
-    return this.run(() =>
-      this.db.transaction(() => {
-        const current = this.getRunSync(runId);
-        if (current?.status !== "queued") return false;
-        const next: RunRecord = { ...current, status: "started", startedAt };
-        this.statement(
-          "UPDATE runs SET status = 'started', record = ? WHERE run_id = ? AND status = 'queued'",
-        ).run(JSON.stringify(next), runId);
-        return true;
-      })(),
+    return this.run(
+      () =>
+        this.statement(`
+          UPDATE runs SET status = 'started',
+            record = json_set(record, '$.status', 'started', '$.startedAt', ?)
+          WHERE run_id = ? AND status = 'queued'`).run(startedAt, runId).changes === 1,
     );
   }
 
   // --- events -----------------------------------------------------------------------------------
 
-  private appendSync(event: EventInput): EventRecord {
-    const data = event.data === undefined ? null : JSON.stringify(event.data);
-    const info = this.statement(
-      "INSERT INTO events (run_id, type, asset_key, partition, level, message, data, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(
-      event.runId,
-      event.type,
-      event.assetKey ?? null,
-      event.partition ?? null,
-      event.level ?? null,
-      event.message,
-      data,
-      event.timestamp,
-    );
-    const id = Number(info.lastInsertRowid);
-    if (event.assetKey !== undefined && data !== null) {
-      const partition = partitionColumn(event.partition);
-      if (event.type === "ASSET_MATERIALIZATION") {
-        this.statement(
-          "INSERT INTO materializations (event_id, asset_key, partition, run_id, timestamp, data) VALUES (?, ?, ?, ?, ?, ?)",
-        ).run(id, event.assetKey, partition, event.runId, event.timestamp, data);
-      } else if (event.type === "CHECK_EVALUATION") {
-        const check = parseCheckData(event.data);
-        if (!check)
-          throw new StrataError(
-            "STRATA_ERR_STORAGE",
-            `CHECK_EVALUATION event for ${quote(event.assetKey)} has no check data.`,
-          );
-        this.statement(
-          "INSERT INTO check_results (event_id, asset_key, check_name, partition, run_id, timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ).run(id, event.assetKey, check.checkName, partition, event.runId, event.timestamp, data);
-      }
-    }
-    return { ...event, id };
-  }
-
   async appendEvent(event: EventInput): Promise<EventRecord> {
-    return this.run(() => this.db.transaction(() => this.appendSync(event))());
+    return this.run(() => this.appendOne(event));
   }
 
+  /** One transaction: all the events (and their derived rows) or none. */
   async appendEvents(events: readonly EventInput[]): Promise<EventRecord[]> {
-    return this.run(() => this.db.transaction(() => events.map((event) => this.appendSync(event)))());
+    return this.run(() => this.appendMany(events));
   }
 
+  /** Oldest first; no `types` (or an empty list) means every type. */
   async listEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
     return this.run(() => {
       const types = filter.types ?? [];
       const sql = `SELECT * FROM events WHERE run_id = ? AND id > ? ${types.length > 0 ? `AND type IN (${placeholders(types.length)})` : ""} ORDER BY id LIMIT ?`;
-      const rows: unknown[] = this.db
-        .prepare(sql)
-        .all(runId, filter.afterId ?? 0, ...types, filter.limit ?? 100_000);
+      const rows: unknown[] = this.statement(sql).all(
+        runId,
+        filter.afterId ?? 0,
+        ...types,
+        filter.limit ?? 100_000,
+      );
       return rows.map(parseEvent);
     });
   }
 
+  /** Oldest first; an empty `types` list means every type. */
   async listEventsAfter(
     afterId: number,
     types: readonly EventType[],
     limit = 10_000,
   ): Promise<EventRecord[]> {
     return this.run(() => {
-      const sql = `SELECT * FROM events WHERE id > ? AND type IN (${placeholders(types.length)}) ORDER BY id LIMIT ?`;
-      const rows: unknown[] = this.db.prepare(sql).all(afterId, ...types, limit);
+      const sql = `SELECT * FROM events WHERE id > ? ${types.length > 0 ? `AND type IN (${placeholders(types.length)})` : ""} ORDER BY id LIMIT ?`;
+      const rows: unknown[] = this.statement(sql).all(afterId, ...types, limit);
       return rows.map(parseEvent);
     });
   }
@@ -263,31 +216,6 @@ export class SqliteRunStorage implements RunStorage {
   }
 
   // --- materialisations and checks --------------------------------------------------------------
-
-  private toMaterialization(row: unknown): MaterializationRecord {
-    if (
-      !isRow(row) ||
-      typeof row.event_id !== "number" ||
-      typeof row.asset_key !== "string" ||
-      typeof row.run_id !== "string" ||
-      typeof row.timestamp !== "number" ||
-      typeof row.data !== "string"
-    ) {
-      throw new StrataError("STRATA_ERR_STORAGE", "run storage holds a malformed materialisation.");
-    }
-    const data: JsonValue = JSON.parse(row.data);
-    const parsed = parseMaterializationData(data);
-    return {
-      eventId: row.event_id,
-      assetKey: row.asset_key,
-      runId: row.run_id,
-      timestamp: row.timestamp,
-      metadata: parsed.metadata,
-      ...(typeof row.partition === "string" && row.partition !== "" && { partition: row.partition }),
-      ...(parsed.codeVersion !== undefined && { codeVersion: parsed.codeVersion }),
-      ...(parsed.dataVersion !== undefined && { dataVersion: parsed.dataVersion }),
-    };
-  }
 
   /** With no partition: the latest materialisation of any partition (or of the unpartitioned asset). */
   async latestMaterialization(
@@ -303,10 +231,11 @@ export class SqliteRunStorage implements RunStorage {
           : this.statement(
               "SELECT * FROM materializations WHERE asset_key = ? AND partition = ? ORDER BY event_id DESC LIMIT 1",
             ).get(assetKey, partition);
-      return row === undefined ? undefined : this.toMaterialization(row);
+      return row === undefined ? undefined : parseMaterialization(row);
     });
   }
 
+  /** Newest first, at most 100 unless `limit` says otherwise. */
   async materializations(
     assetKey: string,
     options: { partition?: string; limit?: number } = {},
@@ -320,10 +249,11 @@ export class SqliteRunStorage implements RunStorage {
           : this.statement(
               "SELECT * FROM materializations WHERE asset_key = ? AND partition = ? ORDER BY event_id DESC LIMIT ?",
             ).all(assetKey, options.partition, options.limit ?? 100);
-      return rows.map((row) => this.toMaterialization(row));
+      return rows.map(parseMaterialization);
     });
   }
 
+  /** Newest first, at most 100 unless `limit` says otherwise. */
   async checkResults(
     assetKey: string,
     options: { checkName?: string; limit?: number } = {},
@@ -337,61 +267,25 @@ export class SqliteRunStorage implements RunStorage {
           : this.statement(
               "SELECT * FROM check_results WHERE asset_key = ? AND check_name = ? ORDER BY event_id DESC LIMIT ?",
             ).all(assetKey, options.checkName, options.limit ?? 100);
-      return rows.flatMap((row): CheckResultRecord[] => {
-        if (
-          !isRow(row) ||
-          typeof row.event_id !== "number" ||
-          typeof row.run_id !== "string" ||
-          typeof row.timestamp !== "number" ||
-          typeof row.data !== "string"
-        )
-          return [];
-        const data: JsonValue = JSON.parse(row.data);
-        const check = parseCheckData(data);
-        if (!check) return [];
-        return [
-          {
-            eventId: row.event_id,
-            assetKey,
-            runId: row.run_id,
-            timestamp: row.timestamp,
-            ...check,
-            ...(typeof row.partition === "string" && row.partition !== "" && { partition: row.partition }),
-          },
-        ];
-      });
+      return rows.map(parseCheckResult);
     });
   }
 
-  /**
-   * Per partition: materialized (latest outcome a materialisation), failed (a step failure after
-   * the last materialisation), in_progress (started in a run still queued/started, no outcome yet).
-   * Unpartitioned assets report under the key "".
-   */
+  /** See `foldPartitionStatuses`; only the step events after each partition's last materialisation are read. */
   async partitionStatuses(assetKey: string): Promise<ReadonlyMap<string, PartitionStatus>> {
     return this.run(() => {
-      const rows: unknown[] = this.statement(`
-        SELECT coalesce(e.partition, '') AS partition, e.type AS type, r.status AS run_status
-        FROM events e JOIN runs r ON r.run_id = e.run_id
-        WHERE e.asset_key = ? AND e.type IN ('ASSET_MATERIALIZATION', 'STEP_FAILURE', 'STEP_STARTED')
-        ORDER BY e.id`).all(assetKey);
-      const statuses = new Map<string, PartitionStatus>();
-      for (const row of rows) {
-        if (!isRow(row) || typeof row.partition !== "string") continue;
-        if (row.type === "ASSET_MATERIALIZATION") statuses.set(row.partition, "materialized");
-        else if (row.type === "STEP_FAILURE") statuses.set(row.partition, "failed");
-        else if (row.run_status === "queued" || row.run_status === "started")
-          statuses.set(row.partition, "in_progress");
-      }
       const materialized: unknown[] = this.statement(
         "SELECT DISTINCT partition FROM materializations WHERE asset_key = ?",
       ).all(assetKey);
-      for (const row of materialized) {
-        // events of pruned runs are gone, but their materialisations are kept
-        if (isRow(row) && typeof row.partition === "string" && !statuses.has(row.partition))
-          statuses.set(row.partition, "materialized");
-      }
-      return statuses;
+      const steps: unknown[] = this.statement(`
+        SELECT coalesce(e.partition, '') AS partition, e.type AS type, r.status AS run_status
+        FROM events e LEFT JOIN runs r ON r.run_id = e.run_id
+        WHERE e.asset_key = ?
+          AND e.type IN ('STEP_STARTED', 'STEP_SUCCESS', 'STEP_FAILURE', 'STEP_SKIPPED')
+          AND e.id > coalesce((SELECT max(m.event_id) FROM materializations m
+                               WHERE m.asset_key = e.asset_key AND m.partition = coalesce(e.partition, '')), 0)
+        ORDER BY e.id`).all(assetKey);
+      return foldPartitionStatuses(materialized, steps);
     });
   }
 
@@ -405,11 +299,7 @@ export class SqliteRunStorage implements RunStorage {
   }
 
   async setCursor(name: string, cursor: string): Promise<void> {
-    this.run(() =>
-      this.statement(
-        "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      ).run(name, cursor),
-    );
+    this.run(() => this.statement(UPSERT_KV).run(name, cursor));
   }
 
   private insertTick(tick: Omit<TickRecord, "id">): TickRecord {
@@ -419,61 +309,51 @@ export class SqliteRunStorage implements RunStorage {
       tick.timestamp,
       JSON.stringify(tick),
     );
-    return { ...tick, id: Number(info.lastInsertRowid) };
+    return parseTick({ id: Number(info.lastInsertRowid), record: JSON.stringify(tick) });
   }
 
+  /**
+   * Runs whose (origin name, run key) is taken — by an earlier tick or earlier in this batch — are
+   * dropped by the unique index, not by a prior read, so two daemons cannot both insert one key.
+   * Any other failure rolls back everything: the cursor never moves without its runs.
+   */
   async commitSensorTick(commit: SensorTickCommit): Promise<TickRecord> {
-    return this.run(() =>
-      this.db.transaction(() => {
-        const seen = this.runKeysSeenSync(
-          commit.sensorName,
-          commit.runs.flatMap((r) => (r.runKey === undefined ? [] : [r.runKey])),
-        );
-        const inserted = commit.runs.filter((run) => run.runKey === undefined || !seen.has(run.runKey));
-        for (const run of inserted) this.insertRun(run);
-        if (commit.cursor !== undefined) {
-          this.statement(
-            "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-          ).run(`sensor:${commit.sensorName}`, commit.cursor);
-        }
-        return this.insertTick({
-          kind: "sensor",
-          name: commit.sensorName,
-          timestamp: commit.timestamp,
-          status: inserted.length > 0 ? commit.status : "skipped",
-          runIds: inserted.map((run) => run.runId),
-          ...(commit.cursor !== undefined && { cursor: commit.cursor }),
-          ...(inserted.length === 0 && {
-            skipReason: commit.skipReason ?? "every run key was already requested",
-          }),
-          ...(commit.error !== undefined && { error: commit.error }),
-        });
-      })(),
-    );
-  }
-
-  private runKeysSeenSync(origin: string, runKeys: readonly string[]): Set<string> {
-    const seen = new Set<string>();
-    for (let i = 0; i < runKeys.length; i += 500) {
-      const chunk = runKeys.slice(i, i + 500);
-      const rows: unknown[] = this.db
-        .prepare(
-          `SELECT run_key FROM runs WHERE origin_name = ? AND run_key IN (${placeholders(chunk.length)})`,
-        )
-        .all(origin, ...chunk);
-      for (const row of rows) if (isRow(row) && typeof row.run_key === "string") seen.add(row.run_key);
-    }
-    return seen;
+    return this.write(() => {
+      const inserted = commit.runs.filter((run) => this.insertRun(run, true));
+      if (commit.cursor !== undefined)
+        this.statement(UPSERT_KV).run(`sensor:${commit.sensorName}`, commit.cursor);
+      const allDropped = commit.runs.length > 0 && inserted.length === 0;
+      const skipReason =
+        commit.skipReason ?? (allDropped ? "every run key was already requested" : undefined);
+      return this.insertTick({
+        kind: "sensor",
+        name: commit.sensorName,
+        timestamp: commit.timestamp,
+        status: allDropped && commit.status === "requested" ? "skipped" : commit.status,
+        runIds: inserted.map((run) => run.runId),
+        ...(commit.cursor !== undefined && { cursor: commit.cursor }),
+        ...(skipReason !== undefined && { skipReason }),
+        ...(commit.error !== undefined && { error: commit.error }),
+      });
+    });
   }
 
   async runKeysSeen(origin: string, runKeys: readonly string[]): Promise<ReadonlySet<string>> {
-    return this.run(() => this.runKeysSeenSync(origin, runKeys));
+    return this.run(() => {
+      const rows: unknown[] = this.statement(
+        "SELECT run_key FROM runs WHERE origin_name = ? AND run_key IN (SELECT value FROM json_each(?))",
+      ).all(origin, JSON.stringify(runKeys));
+      return new Set(
+        rows.flatMap((row) => (isRow(row) && typeof row.run_key === "string" ? [row.run_key] : [])),
+      );
+    });
   }
 
   async addTick(tick: Omit<TickRecord, "id">): Promise<TickRecord> {
     return this.run(() => this.insertTick(tick));
   }
 
+  /** Newest first. */
   async listTicks(kind: TickRecord["kind"], name: string, limit = 50): Promise<TickRecord[]> {
     return this.run(() => {
       const rows: unknown[] = this.statement(
@@ -493,25 +373,25 @@ export class SqliteRunStorage implements RunStorage {
     );
   }
 
+  /** A patch key set to undefined clears that optional field. */
   async updateBackfill(
     backfillId: string,
     patch: Partial<Omit<BackfillRecord, "backfillId">>,
   ): Promise<BackfillRecord> {
-    return this.run(() =>
-      this.db.transaction(() => {
-        const row: unknown = this.statement("SELECT record FROM backfills WHERE backfill_id = ?").get(
-          backfillId,
-        );
-        if (!isRow(row))
-          throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `backfill ${quote(backfillId)} does not exist.`);
-        const next: BackfillRecord = { ...parseBackfill(row.record), ...patch, backfillId };
-        this.statement("UPDATE backfills SET record = ? WHERE backfill_id = ?").run(
-          JSON.stringify(next),
-          backfillId,
-        );
-        return next;
-      })(),
-    );
+    return this.write(() => {
+      const row: unknown = this.statement("SELECT record FROM backfills WHERE backfill_id = ?").get(
+        backfillId,
+      );
+      if (!isRow(row))
+        throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `backfill ${quote(backfillId)} does not exist.`);
+      const next = parseBackfill(JSON.stringify({ ...parseBackfill(row.record), ...patch, backfillId }));
+      this.statement("UPDATE backfills SET created_at = ?, record = ? WHERE backfill_id = ?").run(
+        next.createdAt,
+        JSON.stringify(next),
+        backfillId,
+      );
+      return next;
+    });
   }
 
   async getBackfill(backfillId: string): Promise<BackfillRecord | undefined> {
@@ -523,10 +403,11 @@ export class SqliteRunStorage implements RunStorage {
     });
   }
 
+  /** Newest first. */
   async listBackfills(limit = 50): Promise<BackfillRecord[]> {
     return this.run(() => {
       const rows: unknown[] = this.statement(
-        "SELECT record FROM backfills ORDER BY created_at DESC LIMIT ?",
+        "SELECT record FROM backfills ORDER BY created_at DESC, rowid DESC LIMIT ?",
       ).all(limit);
       return rows.filter(isRow).map((row) => parseBackfill(row.record));
     });
@@ -535,40 +416,32 @@ export class SqliteRunStorage implements RunStorage {
   // --- retention --------------------------------------------------------------------------------
 
   /**
-   * Deletes runs that ended before the horizon, with their events and check results, but keeps each
+   * Deletes runs that ended before now − runDays with their events and check results, but keeps each
    * asset's latest materialisation per partition (the catalog's status must survive); ticks older
-   * than their horizon go too, except each instigator's newest.
+   * than now − tickDays go too, except each instigator's newest. Runs not ended are never pruned.
    */
   async prune(
     policy: RetentionPolicy,
     now: number,
   ): Promise<{ runs: number; events: number; ticks: number }> {
-    return this.run(() =>
-      this.db.transaction(() => {
-        const runHorizon = now - policy.runDays * DAY;
-        const old = "SELECT run_id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?";
-        this.db
-          .prepare(`
-          DELETE FROM materializations WHERE run_id IN (${old}) AND event_id NOT IN (
-            SELECT max(event_id) FROM materializations GROUP BY asset_key, partition)`)
-          .run(runHorizon);
-        this.db.prepare(`DELETE FROM check_results WHERE run_id IN (${old})`).run(runHorizon);
-        const events = this.db.prepare(`DELETE FROM events WHERE run_id IN (${old})`).run(runHorizon).changes;
-        this.db.prepare(`DELETE FROM run_assets WHERE run_id IN (${old})`).run(runHorizon);
-        const runs = this.db
-          .prepare("DELETE FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?")
-          .run(runHorizon).changes;
-        const ticks = this.db
-          .prepare(
-            "DELETE FROM ticks WHERE timestamp < ? AND id NOT IN (SELECT max(id) FROM ticks GROUP BY kind, name)",
-          )
-          .run(now - policy.tickDays * DAY).changes;
-        return { runs, events, ticks };
-      })(),
-    );
+    return this.write(() => {
+      const horizon = now - policy.runDays * DAY;
+      const old = "SELECT run_id FROM runs WHERE ended_at < ?";
+      this.statement(`
+        DELETE FROM materializations WHERE run_id IN (${old}) AND event_id NOT IN (
+          SELECT max(event_id) FROM materializations GROUP BY asset_key, partition)`).run(horizon);
+      this.statement(`DELETE FROM check_results WHERE run_id IN (${old})`).run(horizon);
+      const events = this.statement(`DELETE FROM events WHERE run_id IN (${old})`).run(horizon).changes;
+      this.statement(`DELETE FROM run_assets WHERE run_id IN (${old})`).run(horizon);
+      const runs = this.statement("DELETE FROM runs WHERE ended_at < ?").run(horizon).changes;
+      const ticks = this.statement(
+        "DELETE FROM ticks WHERE timestamp < ? AND id NOT IN (SELECT max(id) FROM ticks GROUP BY kind, name)",
+      ).run(now - policy.tickDays * DAY).changes;
+      return { runs, events, ticks };
+    });
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.connection.close();
   }
 }

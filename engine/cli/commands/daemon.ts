@@ -4,11 +4,15 @@ import type { CliCommand } from "../command.ts";
 
 export const daemonCommand: CliCommand = {
   summary: "Run sensors, schedules, automation and queued runs until interrupted",
-  usage: "strata daemon [--interval-ms <n>] [--max-runs <n>]",
+  usage: "strata daemon [--interval-ms <n>] [--max-runs <n>] [--retention-days <n>]",
   async run(args, io, open) {
     const parsed = parseFlags(
       args,
-      { "interval-ms": { type: "string" }, "max-runs": { type: "string" } },
+      {
+        "interval-ms": { type: "string" },
+        "max-runs": { type: "string" },
+        "retention-days": { type: "string" },
+      },
       this.usage,
     );
     const workspace = await open();
@@ -21,6 +25,10 @@ export const daemonCommand: CliCommand = {
         loopIntervalMs: intFlag(parsed, "interval-ms", 1000),
         maxConcurrentRuns: intFlag(parsed, "max-runs", 2),
         onError: (error) => io.err(`daemon: ${error.message}`),
+        retention: {
+          runDays: intFlag(parsed, "retention-days", 30),
+          tickDays: intFlag(parsed, "retention-days", 30),
+        },
       },
     );
     const { sensors, schedules } = workspace.definitions;
