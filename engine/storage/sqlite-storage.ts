@@ -15,6 +15,7 @@ import type {
 import type { EventFilter, RunFilter, RunStorage, SensorTickCommit } from "./run-storage.ts";
 import { SqliteConnection } from "./sqlite-connection.ts";
 import { appendEventRow } from "./sqlite-events.ts";
+import { pruneRuns } from "./sqlite-retention.ts";
 import {
   isRow,
   parseBackfill,
@@ -24,9 +25,8 @@ import {
   parseRun,
   parseTick,
 } from "./sqlite-rows.ts";
-import { foldPartitionStatuses } from "./sqlite-status.ts";
+import { readPartitionStatuses } from "./sqlite-status.ts";
 
-const DAY = 86_400_000;
 const placeholders = (n: number): string => Array.from({ length: n }, () => "?").join(",");
 
 const INSERT_RUN =
@@ -72,17 +72,9 @@ export class SqliteRunStorage implements RunStorage {
     return this.connection.path;
   }
 
-  private statement(sql: string): Database.Statement {
-    return this.connection.statement(sql);
-  }
-
-  private run<T>(work: () => T): T {
-    return this.connection.run(work);
-  }
-
-  private write<T>(work: () => T): T {
-    return this.connection.write(work);
-  }
+  private readonly statement = (sql: string) => this.connection.statement(sql);
+  private readonly run = <T>(work: () => T): T => this.connection.run(work);
+  private readonly write = <T>(work: () => T): T => this.connection.write(work);
 
   // --- runs -------------------------------------------------------------------------------------
 
@@ -271,22 +263,9 @@ export class SqliteRunStorage implements RunStorage {
     });
   }
 
-  /** See `foldPartitionStatuses`; only the step events after each partition's last materialisation are read. */
+  /** See `readPartitionStatuses`. */
   async partitionStatuses(assetKey: string): Promise<ReadonlyMap<string, PartitionStatus>> {
-    return this.run(() => {
-      const materialized: unknown[] = this.statement(
-        "SELECT DISTINCT partition FROM materializations WHERE asset_key = ?",
-      ).all(assetKey);
-      const steps: unknown[] = this.statement(`
-        SELECT coalesce(e.partition, '') AS partition, e.type AS type, r.status AS run_status
-        FROM events e LEFT JOIN runs r ON r.run_id = e.run_id
-        WHERE e.asset_key = ?
-          AND e.type IN ('STEP_STARTED', 'STEP_SUCCESS', 'STEP_FAILURE', 'STEP_SKIPPED')
-          AND e.id > coalesce((SELECT max(m.event_id) FROM materializations m
-                               WHERE m.asset_key = e.asset_key AND m.partition = coalesce(e.partition, '')), 0)
-        ORDER BY e.id`).all(assetKey);
-      return foldPartitionStatuses(materialized, steps);
-    });
+    return this.run(() => readPartitionStatuses(this.connection, assetKey));
   }
 
   // --- cursors, ticks, backfills ----------------------------------------------------------------
@@ -415,30 +394,12 @@ export class SqliteRunStorage implements RunStorage {
 
   // --- retention --------------------------------------------------------------------------------
 
-  /**
-   * Deletes runs that ended before now − runDays with their events and check results, but keeps each
-   * asset's latest materialisation per partition (the catalog's status must survive); ticks older
-   * than now − tickDays go too, except each instigator's newest. Runs not ended are never pruned.
-   */
+  /** See `pruneRuns`. */
   async prune(
     policy: RetentionPolicy,
     now: number,
   ): Promise<{ runs: number; events: number; ticks: number }> {
-    return this.write(() => {
-      const horizon = now - policy.runDays * DAY;
-      const old = "SELECT run_id FROM runs WHERE ended_at < ?";
-      this.statement(`
-        DELETE FROM materializations WHERE run_id IN (${old}) AND event_id NOT IN (
-          SELECT max(event_id) FROM materializations GROUP BY asset_key, partition)`).run(horizon);
-      this.statement(`DELETE FROM check_results WHERE run_id IN (${old})`).run(horizon);
-      const events = this.statement(`DELETE FROM events WHERE run_id IN (${old})`).run(horizon).changes;
-      this.statement(`DELETE FROM run_assets WHERE run_id IN (${old})`).run(horizon);
-      const runs = this.statement("DELETE FROM runs WHERE ended_at < ?").run(horizon).changes;
-      const ticks = this.statement(
-        "DELETE FROM ticks WHERE timestamp < ? AND id NOT IN (SELECT max(id) FROM ticks GROUP BY kind, name)",
-      ).run(now - policy.tickDays * DAY).changes;
-      return { runs, events, ticks };
-    });
+    return this.write(() => pruneRuns(this.connection, policy, now));
   }
 
   async close(): Promise<void> {
