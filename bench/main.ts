@@ -18,6 +18,9 @@ const parts: Record<string, () => Promise<Part | undefined>> = {
   engine: () => optionalPart("./engine.ts", "benchEngine"),
   delta: () => optionalPart("./delta.ts", "benchDelta"),
   silver: () => optionalPart("./silver.ts", "benchSilver"),
+  pipeline: () => optionalPart("./pipeline.ts", "benchPipeline"),
+  s3: () => optionalPart("./streaming-s3.ts", "benchS3"),
+  kafka: () => optionalPart("./streaming-kafka.ts", "benchKafka"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
