@@ -88,6 +88,21 @@ export const errorCatalog = {
     summary: "The configuration (environment variables or strata.config.json) has problems; all are listed.",
     fix: "Correct each listed setting; see the README's configuration table for names and formats.",
   },
+  // --- object store (S3) ---------------------------------------------------------------------
+  STRATA_ERR_OBJECT_NOT_FOUND: {
+    summary: "An object the pipeline needs does not exist in the lake.",
+    fix: "Check the quoted key and the lake location (STRATA_LAKE); restore the object or re-run the step that writes it.",
+  },
+  STRATA_ERR_OBJECT_STORE: {
+    summary:
+      "An S3 request failed after retries (unreachable endpoint, wrong credentials, missing bucket, access denied).",
+    fix: "Check STRATA_LAKE, STRATA_S3_ENDPOINT, the credentials and the bucket policy; `strata doctor --connectivity` tests them.",
+  },
+  STRATA_ERR_S3_ENCRYPTION: {
+    summary:
+      "The S3 server refused the requested server-side encryption (e.g. MinIO without a KMS refuses SSE-S3).",
+    fix: "Configure encryption on the server (a KMS for MinIO), or set STRATA_S3_SSE=none to rely on the bucket's default encryption.",
+  },
   // --- pipeline ------------------------------------------------------------------------------
   STRATA_ERR_BRONZE_MANIFEST: {
     summary: "A Bronze manifest record is not valid JSON of the expected shape.",
