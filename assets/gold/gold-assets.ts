@@ -4,6 +4,7 @@ import {
   defineAsset,
   defineCheck,
   eager,
+  onMissing,
 } from "../../engine/index.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { activeFiles } from "../../resources/delta/read-table.ts";
@@ -42,14 +43,17 @@ async function registerSource(
   return snapshot.version;
 }
 
-/** One asset per SQL model (`gold/<model>`), eager: it refreshes when what it reads changed. */
+/**
+ * One asset per SQL model (`gold/<model>`). Eager: it refreshes when what it reads changed; a model
+ * that reads nothing (dim_date) is built when missing.
+ */
 export function goldAssets(project: SqlProject): AssetDefinition[] {
   return project.models.map((model) =>
     defineAsset({
       key: goldAssetKey(model.name),
       deps: upstreamAssetKeys(model),
       group: `gold_${model.config.schema}`,
-      automation: eager(),
+      automation: upstreamAssetKeys(model).length === 0 ? onMissing() : eager(),
       inject: [WAREHOUSE, DELTA_TABLES],
       tags: {
         materialized: model.config.materialized,

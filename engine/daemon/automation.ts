@@ -83,7 +83,11 @@ export class AutomationEvaluator {
     const candidates: Candidate[] = [];
     for (const event of events) {
       if (event.assetKey === undefined || !this.graph.has(event.assetKey)) continue;
-      for (const child of this.graph.downstream(event.assetKey)) {
+      // A multi-asset is one step: several of its keys downstream of the same change are one candidate.
+      const children = new Set(
+        this.graph.downstream(event.assetKey).map((key) => this.graph.definition(key).spec.keys[0] ?? key),
+      );
+      for (const child of children) {
         const spec = this.graph.definition(child).spec;
         if (spec.automation?.kind !== "eager") continue;
         const partition = spec.partitions === undefined ? undefined : event.partition;

@@ -73,7 +73,12 @@ export class Materializer {
 
   /** Validate a request and build its queued run record, without storing it (sensors commit it with their cursor). */
   prepare(request: MaterializeRequest): RunRecord {
-    const assetKeys = selectAssets(this.definitions.graph, request.selection);
+    // A selected key of a multi-asset runs the whole definition: record every key it materialises.
+    const graph = this.definitions.graph;
+    const selected = new Set(
+      selectAssets(graph, request.selection).flatMap((key) => graph.definition(key).spec.keys),
+    );
+    const assetKeys = graph.order.filter((key) => selected.has(key));
     buildPlan(this.definitions.graph, assetKeys, request, this.clock.now());
     const run: RunRecord = {
       runId: randomUUID(),
