@@ -110,5 +110,10 @@ export function loadBronzeObject(
       ).alias("__drop"),
     )
     .collectSync();
-  return { frame, malformed: scan.malformed, encoding, rowsRead: scan.ragged ? n : n + scan.malformed.length };
+  return {
+    frame,
+    malformed: scan.malformed,
+    encoding,
+    rowsRead: scan.ragged ? n : n + scan.malformed.length,
+  };
 }

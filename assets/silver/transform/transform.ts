@@ -24,10 +24,13 @@ import {
 } from "./types.ts";
 
 /**
- * Bronze objects → Silver rows + quarantine (§3 steps 1–7). Parsing is per object (decode, tolerant
- * pre-scan, polars readCSV with every column Utf8); everything after that is one lazy polars plan
- * over all objects: standardise, type, validate (a UInt8 reason code), and both dedup tiers as
- * window-free `isFirstDistinct` masks, collected once, then split into Silver and quarantine.
+ * Bronze objects → Silver rows + quarantine (§3 steps 1–7), all in memory; nothing is written.
+ *
+ * Parsing is per object (decode, tolerant pre-scan, polars readCSV with every column Utf8). The rules
+ * then run as one lazy polars plan over all objects, written as staged polars SQL (rules.ts, dates.ts):
+ * standardise, type, validate into an INT reason code. It is collected once; dedup runs on the few
+ * rows sharing a business key; Silver and quarantine are two SELECTs over the result. Any coded error
+ * (undecodable, truncated, missing column) aborts the whole batch before anything is produced.
  */
 export function transformToSilver(
   objects: readonly BronzeObject[],
