@@ -7,22 +7,24 @@ import type { CheckSeverity } from "./records.ts";
  * producers and tests); the parsers are what storage applies when it writes and reads the rows.
  */
 
+// type aliases, not interfaces: they must be assignable to an event's `data: JsonValue`
+
 /** The `data` of an ASSET_MATERIALIZATION event (may be omitted: no metadata, no versions). */
-export interface MaterializationEventData {
+export type MaterializationEventData = {
   readonly metadata: MetadataMap;
   readonly dataVersion?: string;
   readonly codeVersion?: string;
-}
+};
 
 /** The `data` of a CHECK_EVALUATION event. */
-export interface CheckEvaluationEventData {
+export type CheckEvaluationEventData = {
   readonly checkName: string;
   readonly passed: boolean;
   readonly severity: CheckSeverity;
   readonly blocking: boolean;
   readonly description?: string;
   readonly metadata: MetadataMap;
-}
+};
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);

@@ -64,10 +64,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX ticks_by_name ON ticks (kind, name, id);
   CREATE TABLE backfills (backfill_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, record TEXT NOT NULL);
   `,
-  // 2: retention deletes by end time and by run; without these it scans whole tables
+  // 2: every index is written on each event commit, so events keep only the two reads need:
+  // by run (logs), and a partial one for partition status (step events only; keep its WHERE
+  // identical to the query's, or SQLite will not use it). listEventsAfter scans ids from a
+  // recent bookmark, which needs no index. Retention finds old runs by end time.
   `
+  DROP INDEX events_by_type;
+  DROP INDEX events_by_asset;
+  CREATE INDEX events_by_asset_step ON events (asset_key, partition, id)
+    WHERE type IN ('STEP_STARTED', 'STEP_SUCCESS', 'STEP_FAILURE', 'STEP_SKIPPED');
   CREATE INDEX runs_by_ended ON runs (ended_at) WHERE ended_at IS NOT NULL;
-  CREATE INDEX materializations_by_run ON materializations (run_id);
-  CREATE INDEX check_results_by_run ON check_results (run_id);
   `,
 ];

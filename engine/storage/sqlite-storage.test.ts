@@ -1,192 +1,272 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
-import { StrataError } from "../errors.ts";
-import type { RunRecord } from "./records.ts";
-import { SqliteRunStorage } from "./sqlite-storage.ts";
+import { describe, expect, test } from "vitest";
+import type { BackfillRecord, RunRecord } from "./records.ts";
+import { openStorage as open, registerCleanup, makeRun as run, tempFile } from "./sqlite-storage.fixtures.ts";
 
-const opened: SqliteRunStorage[] = [];
-function open(path = ":memory:"): SqliteRunStorage {
-  const storage = SqliteRunStorage.open(path);
-  opened.push(storage);
-  return storage;
-}
-afterEach(async () => {
-  for (const storage of opened.splice(0)) await storage.close();
-});
+registerCleanup();
 
-const run = (runId: string, extra: Partial<RunRecord> = {}): RunRecord => ({
-  runId,
-  status: "queued",
-  assetKeys: ["a/x", "a/y"],
-  selection: "a/x+",
-  tags: { who: "test" },
-  createdAt: 1000,
-  ...extra,
-});
+const sensorRun = (runId: string, runKey: string, sensor = "s"): RunRecord =>
+  run(runId, { origin: { kind: "sensor", name: sensor }, runKey });
 
-describe("SQLite run storage", () => {
-  test("runs round-trip and filter by status and asset", async () => {
+describe("SQLite run storage: runs", () => {
+  test("a run with every field round-trips; absent optional fields stay absent", async () => {
     const storage = open();
-    await storage.createRun(
-      run("r1", { partition: "2024-01-01", origin: { kind: "sensor", name: "s" }, runKey: "k1" }),
+    const full = run("full", {
+      status: "failure",
+      partition: "2024-01-01",
+      partitionRange: { from: "2024-01-01", to: "2024-01-31" },
+      backfillId: "b1",
+      origin: { kind: "schedule", name: "nightly" },
+      runKey: "k1",
+      startedAt: 1100,
+      endedAt: 1200,
+      error: "boom",
+    });
+    await storage.createRun(full);
+    await storage.createRun(run("bare"));
+    expect(await storage.getRun("full")).toEqual(full);
+    const bare = await storage.getRun("bare");
+    expect(bare).toEqual(run("bare"));
+    expect(Object.keys(bare ?? {}).sort()).toEqual(
+      ["assetKeys", "createdAt", "runId", "selection", "status", "tags"].sort(),
     );
-    await storage.createRun(run("r2", { assetKeys: ["b/z"] }));
-    expect(await storage.getRun("r1")).toEqual(
-      run("r1", { partition: "2024-01-01", origin: { kind: "sensor", name: "s" }, runKey: "k1" }),
-    );
-    expect((await storage.listRuns({ assetKey: "b/z" })).map((r) => r.runId)).toEqual(["r2"]);
-    expect((await storage.listRuns()).map((r) => r.runId)).toEqual(["r2", "r1"]);
-    const updated = await storage.updateRun("r2", { status: "failure", endedAt: 2000, error: "boom" });
-    expect(updated).toMatchObject({ status: "failure", error: "boom" });
-    expect((await storage.listRuns({ statuses: ["failure"] })).map((r) => r.runId)).toEqual(["r2"]);
+    expect(await storage.getRun("nope")).toBeUndefined();
+  });
+
+  test("updateRun patches, keeps indexed columns in step, and clears fields set to undefined", async () => {
+    const storage = open();
+    await storage.createRun(run("r1", { error: "old" }));
+    const updated = await storage.updateRun("r1", {
+      status: "success",
+      endedAt: 2000,
+      error: undefined,
+      assetKeys: ["b/z"],
+    });
+    expect(updated).toEqual(run("r1", { status: "success", endedAt: 2000, assetKeys: ["b/z"] }));
+    expect("error" in updated).toBe(false);
+    expect(await storage.getRun("r1")).toEqual(updated);
+    expect((await storage.listRuns({ statuses: ["success"] })).map((r) => r.runId)).toEqual(["r1"]);
+    expect(await storage.listRuns({ assetKey: "a/x" })).toEqual([]);
+    expect((await storage.listRuns({ assetKey: "b/z" })).map((r) => r.runId)).toEqual(["r1"]);
     await expect(storage.updateRun("nope", {})).rejects.toThrow(/STRATA_ERR_UNKNOWN_RUN/);
   });
 
-  test("claimRun is exclusive", async () => {
+  test("listRuns filters by status, asset and backfill, newest first, and pages", async () => {
+    const storage = open();
+    await storage.createRun(run("r1", { backfillId: "b1" }));
+    await storage.createRun(run("r2", { assetKeys: ["b/z"], status: "started" }));
+    await storage.createRun(run("r3", { backfillId: "b1", status: "success" }));
+    const ids = (runs: RunRecord[]) => runs.map((r) => r.runId);
+    expect(ids(await storage.listRuns())).toEqual(["r3", "r2", "r1"]);
+    expect(ids(await storage.listRuns({ statuses: ["queued", "started"] }))).toEqual(["r2", "r1"]);
+    expect(ids(await storage.listRuns({ assetKey: "b/z" }))).toEqual(["r2"]);
+    expect(ids(await storage.listRuns({ backfillId: "b1" }))).toEqual(["r3", "r1"]);
+    expect(ids(await storage.listRuns({ limit: 2 }))).toEqual(["r3", "r2"]);
+    expect(ids(await storage.listRuns({ beforeRunId: "r2" }))).toEqual(["r1"]);
+    expect(ids(await storage.listRuns({ statuses: [] }))).toEqual([]);
+  });
+
+  test("claimRun moves queued to started exactly once, even across two connections", async () => {
     const storage = open();
     await storage.createRun(run("r1"));
     expect(await storage.claimRun("r1", 5)).toBe(true);
     expect(await storage.claimRun("r1", 6)).toBe(false);
-    expect(await storage.getRun("r1")).toMatchObject({ status: "started", startedAt: 5 });
+    expect(await storage.getRun("r1")).toEqual(run("r1", { status: "started", startedAt: 5 }));
+    expect(await storage.claimRun("missing", 7)).toBe(false);
+
+    const file = tempFile();
+    const [a, b] = [open(file), open(file)];
+    for (let i = 0; i < 20; i++) await a.createRun(run(`q${i}`));
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => [a.claimRun(`q${i}`, i), b.claimRun(`q${i}`, i)]).flat(),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(20);
+    for (let i = 0; i < 20; i++) expect(claims[2 * i] !== claims[2 * i + 1]).toBe(true);
+    expect(await b.listRuns({ statuses: ["queued"] })).toEqual([]);
   });
 
-  test("events are ordered and derive materialisations and check results", async () => {
+  test("createRun refuses a second run with the same origin and run key", async () => {
     const storage = open();
-    await storage.createRun(run("r1", { status: "started" }));
-    await storage.appendEvents([
-      { runId: "r1", type: "STEP_STARTED", timestamp: 1, assetKey: "a/x", partition: "p1", message: "go" },
-      {
-        runId: "r1",
-        type: "ASSET_MATERIALIZATION",
-        timestamp: 2,
-        assetKey: "a/x",
-        partition: "p1",
-        message: "m",
-        data: { metadata: { rows: { type: "int", value: 7 } }, dataVersion: "v1" },
-      },
-      {
-        runId: "r1",
-        type: "CHECK_EVALUATION",
-        timestamp: 3,
-        assetKey: "a/x",
-        message: "c",
-        data: { checkName: "rows", passed: false, severity: "warn", blocking: false, metadata: {} },
-      },
-      { runId: "r1", type: "STEP_STARTED", timestamp: 4, assetKey: "a/x", partition: "p2", message: "go" },
-      { runId: "r1", type: "STEP_FAILURE", timestamp: 5, assetKey: "a/x", partition: "p3", message: "bad" },
-    ]);
-    const events = await storage.listEvents("r1");
-    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b));
-    expect((await storage.listEvents("r1", { afterId: events[1]?.id ?? 0 })).map((e) => e.type)).toEqual([
-      "CHECK_EVALUATION",
-      "STEP_STARTED",
-      "STEP_FAILURE",
-    ]);
-    const latest = await storage.latestMaterialization("a/x", "p1");
-    expect(latest).toMatchObject({
-      partition: "p1",
-      runId: "r1",
-      dataVersion: "v1",
-      metadata: { rows: { type: "int", value: 7 } },
-    });
-    expect(await storage.latestMaterialization("a/x", "p2")).toBeUndefined();
-    expect((await storage.checkResults("a/x"))[0]).toMatchObject({
-      checkName: "rows",
-      passed: false,
-      severity: "warn",
-    });
-    const statuses = await storage.partitionStatuses("a/x");
-    expect(Object.fromEntries(statuses)).toEqual({ p1: "materialized", p2: "in_progress", p3: "failed" });
-    expect((await storage.listEventsAfter(0, ["ASSET_MATERIALIZATION"])).map((e) => e.assetKey)).toEqual([
-      "a/x",
-    ]);
-    expect(await storage.latestEventId()).toBe(events.at(-1)?.id);
+    await storage.createRun(sensorRun("r1", "k"));
+    await expect(storage.createRun(sensorRun("r2", "k"))).rejects.toThrow(/STRATA_ERR_STORAGE/);
+    await storage.createRun(sensorRun("r3", "k", "other")); // keys are scoped by origin name
+    expect(await storage.getRun("r2")).toBeUndefined();
+  });
+});
+
+describe("SQLite run storage: instigator state", () => {
+  test("cursors are set, overwritten and read back", async () => {
+    const storage = open();
+    expect(await storage.getCursor("sensor:s")).toBeUndefined();
+    await storage.setCursor("sensor:s", "1");
+    await storage.setCursor("sensor:s", "2");
+    expect(await storage.getCursor("sensor:s")).toBe("2");
   });
 
-  test("a sensor tick commits its runs and cursor together, dropping run keys already used", async () => {
+  test("ticks round-trip newest first, per instigator", async () => {
+    const storage = open();
+    const added = await storage.addTick({
+      kind: "schedule",
+      name: "nightly",
+      timestamp: 10,
+      status: "failed",
+      runIds: [],
+      error: "cron exploded",
+    });
+    await storage.addTick({
+      kind: "schedule",
+      name: "nightly",
+      timestamp: 20,
+      status: "requested",
+      runIds: ["r"],
+    });
+    await storage.addTick({ kind: "sensor", name: "nightly", timestamp: 30, status: "skipped", runIds: [] });
+    expect(added).toEqual({
+      id: added.id,
+      kind: "schedule",
+      name: "nightly",
+      timestamp: 10,
+      status: "failed",
+      runIds: [],
+      error: "cron exploded",
+    });
+    const ticks = await storage.listTicks("schedule", "nightly");
+    expect(ticks.map((t) => t.timestamp)).toEqual([20, 10]);
+    expect(ticks[1]).toEqual(added);
+    expect(await storage.listTicks("schedule", "nightly", 1)).toHaveLength(1);
+  });
+
+  test("a sensor tick commits its runs, cursor and tick; run keys already used are dropped", async () => {
     const storage = open();
     const first = await storage.commitSensorTick({
       sensorName: "s",
       timestamp: 1,
-      runs: [run("r1", { origin: { kind: "sensor", name: "s" }, runKey: "a" })],
+      runs: [sensorRun("r1", "a")],
       cursor: "c1",
       status: "requested",
     });
-    expect(first).toMatchObject({ status: "requested", runIds: ["r1"] });
+    expect(first).toEqual({
+      id: first.id,
+      kind: "sensor",
+      name: "s",
+      timestamp: 1,
+      status: "requested",
+      runIds: ["r1"],
+      cursor: "c1",
+    });
+    // "a" was used by the first commit, "b" appears twice in this one: only r3 is new
     const second = await storage.commitSensorTick({
       sensorName: "s",
       timestamp: 2,
-      runs: [
-        run("r2", { origin: { kind: "sensor", name: "s" }, runKey: "a" }),
-        run("r3", { origin: { kind: "sensor", name: "s" }, runKey: "b" }),
-      ],
+      runs: [sensorRun("r2", "a"), sensorRun("r3", "b"), sensorRun("r4", "b")],
       cursor: "c2",
       status: "requested",
     });
     expect(second.runIds).toEqual(["r3"]);
+    expect(await storage.getRun("r2")).toBeUndefined();
+    expect(await storage.getRun("r4")).toBeUndefined();
+    expect(await storage.getRun("r3")).toEqual(sensorRun("r3", "b"));
     expect([...(await storage.runKeysSeen("s", ["a", "b", "c"]))].sort()).toEqual(["a", "b"]);
+    expect(await storage.runKeysSeen("other", ["a"])).toEqual(new Set());
     expect(await storage.getCursor("sensor:s")).toBe("c2");
-    // a failing insert (duplicate run id) rolls back the cursor and the tick
+
+    const third = await storage.commitSensorTick({
+      sensorName: "s",
+      timestamp: 3,
+      runs: [sensorRun("r5", "a")],
+      status: "requested",
+    });
+    expect(third).toMatchObject({
+      status: "skipped",
+      runIds: [],
+      skipReason: "every run key was already requested",
+    });
+    expect(await storage.getCursor("sensor:s")).toBe("c2"); // no cursor given: unchanged
+    expect((await storage.listTicks("sensor", "s")).map((t) => t.timestamp)).toEqual([3, 2, 1]);
+  });
+
+  test("a sensor tick that fails part-way writes nothing: no runs, no cursor, no tick", async () => {
+    const storage = open();
+    await storage.commitSensorTick({
+      sensorName: "s",
+      timestamp: 1,
+      runs: [],
+      cursor: "c1",
+      status: "skipped",
+    });
+    await storage.createRun(run("taken"));
+    // the second run reuses an existing run id: its insert violates the primary key
     await expect(
       storage.commitSensorTick({
         sensorName: "s",
-        timestamp: 3,
-        runs: [run("r3", { runKey: "z", origin: { kind: "sensor", name: "s" } })],
-        cursor: "c3",
+        timestamp: 2,
+        runs: [sensorRun("fresh", "k1"), sensorRun("taken", "k2")],
+        cursor: "c2",
         status: "requested",
       }),
     ).rejects.toThrow(/STRATA_ERR_STORAGE/);
-    expect(await storage.getCursor("sensor:s")).toBe("c2");
-    expect((await storage.listTicks("sensor", "s", 10)).map((t) => t.timestamp)).toEqual([2, 1]);
+    expect(await storage.getCursor("sensor:s")).toBe("c1");
+    expect(await storage.getRun("fresh")).toBeUndefined();
+    expect(await storage.runKeysSeen("s", ["k1", "k2"])).toEqual(new Set());
+    expect((await storage.listTicks("sensor", "s")).map((t) => t.timestamp)).toEqual([1]);
   });
 
-  test("prune drops old runs and ticks but keeps each asset's latest materialisation", async () => {
+  test("a failed or skipped tick keeps its own status and reason", async () => {
     const storage = open();
-    const day = 86_400_000;
-    for (const [id, ended] of [
-      ["old1", 1 * day],
-      ["old2", 2 * day],
-      ["new", 30 * day],
-    ] as const) {
-      await storage.createRun(run(id, { status: "success", endedAt: ended }));
-      await storage.appendEvent({
-        runId: id,
-        type: "ASSET_MATERIALIZATION",
-        timestamp: ended,
-        assetKey: id === "new" ? "a/y" : "a/x",
-        message: "m",
-        data: { metadata: {} },
-      });
-    }
-    for (let t = 0; t < 5; t++)
-      await storage.addTick({ kind: "sensor", name: "s", timestamp: t * day, status: "skipped", runIds: [] });
-    const pruned = await storage.prune({ runDays: 7, tickDays: 7 }, 31 * day);
-    expect(pruned).toEqual({ runs: 2, events: 2, ticks: 4 });
-    expect(await storage.getRun("old1")).toBeUndefined();
-    expect((await storage.latestMaterialization("a/x"))?.runId).toBe("old2");
-    expect((await storage.materializations("a/x")).map((m) => m.runId)).toEqual(["old2"]);
-    expect(await storage.listTicks("sensor", "s")).toHaveLength(1);
+    const failed = await storage.commitSensorTick({
+      sensorName: "s",
+      timestamp: 1,
+      runs: [],
+      status: "failed",
+      error: "sensor threw",
+    });
+    expect(failed).toMatchObject({ status: "failed", error: "sensor threw", runIds: [] });
+    expect("skipReason" in failed).toBe(false);
+    const skipped = await storage.commitSensorTick({
+      sensorName: "s",
+      timestamp: 2,
+      runs: [],
+      status: "skipped",
+      skipReason: "no new files",
+    });
+    expect(skipped).toMatchObject({ status: "skipped", skipReason: "no new files" });
   });
+});
 
-  test("data survives reopening the file; an unusable path is a coded error", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "strata-storage-"));
-    const first = open(join(dir, "runs.sqlite"));
-    await first.createRun(run("kept"));
-    await first.setCursor("k", "v");
-    await first.close();
-    const again = open(join(dir, "runs.sqlite"));
-    expect((await again.getRun("kept"))?.runId).toBe("kept");
-    expect(await again.getCursor("k")).toBe("v");
-    writeFileSync(join(dir, "not-a-db.sqlite"), "this is not sqlite".repeat(100));
-    let code: string | undefined;
-    try {
-      open(join(dir, "not-a-db.sqlite"));
-    } catch (error) {
-      code = StrataError.is(error) ? error.code : "uncoded";
-    }
-    expect(code).toBe("STRATA_ERR_STORAGE");
-    expect(() => open(join(dir, "missing-dir", "x", "runs.sqlite"))).toThrow(/STRATA_ERR_STORAGE/);
+describe("SQLite run storage: backfills", () => {
+  const backfill: BackfillRecord = {
+    backfillId: "b1",
+    status: "requested",
+    selection: "daily/*",
+    assetKeys: ["daily/a"],
+    partitions: ["2024-01-01", "2024-01-02", "2024-01-03"],
+    completed: [],
+    failed: [],
+    createdAt: 100,
+  };
+
+  test("round-trip, update and list newest first", async () => {
+    const storage = open();
+    await storage.createBackfill(backfill);
+    await storage.createBackfill({ ...backfill, backfillId: "b2", createdAt: 200 });
+    expect(await storage.getBackfill("b1")).toEqual(backfill);
+    const updated = await storage.updateBackfill("b1", {
+      status: "completed",
+      completed: ["2024-01-01", "2024-01-02"],
+      failed: ["2024-01-03"],
+      endedAt: 300,
+    });
+    expect(updated).toEqual({
+      ...backfill,
+      status: "completed",
+      completed: ["2024-01-01", "2024-01-02"],
+      failed: ["2024-01-03"],
+      endedAt: 300,
+    });
+    expect(await storage.getBackfill("b1")).toEqual(updated);
+    expect((await storage.listBackfills()).map((b) => b.backfillId)).toEqual(["b2", "b1"]);
+    expect(await storage.listBackfills(1)).toHaveLength(1);
+    expect(await storage.getBackfill("nope")).toBeUndefined();
+    await expect(storage.updateBackfill("nope", {})).rejects.toThrow(/STRATA_ERR_UNKNOWN_RUN/);
+    await expect(storage.createBackfill(backfill)).rejects.toThrow(/STRATA_ERR_STORAGE/);
   });
 });

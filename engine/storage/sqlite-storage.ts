@@ -163,6 +163,11 @@ export class SqliteRunStorage implements RunStorage {
 
   // --- events -----------------------------------------------------------------------------------
 
+  /**
+   * One short transaction per call, committed before the promise resolves. (Committing a whole
+   * event-loop turn's events together would be ~8x cheaper, but would hold the write lock through
+   * whatever synchronous asset code runs in that turn, failing other processes' writes.)
+   */
   async appendEvent(event: EventInput): Promise<EventRecord> {
     return this.run(() => this.appendOne(event));
   }
