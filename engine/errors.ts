@@ -83,6 +83,27 @@ export const errorCatalog = {
     summary: "The command line is not valid.",
     fix: "Run `strata help` to see the commands and their flags.",
   },
+  // --- server (UI and HTTP API) ----------------------------------------------------------------
+  STRATA_ERR_UNAUTHORIZED: {
+    summary: "A mutating HTTP API request has no bearer token, or not the server's token.",
+    fix: "Send 'Authorization: Bearer <token>' with the token `strata dev` printed on first start (or STRATA_UI_TOKEN).",
+  },
+  STRATA_ERR_INVALID_REQUEST: {
+    summary: "An HTTP API request does not match the route's JSON schema (body, query or path).",
+    fix: "Correct the quoted field as the message says; server/README.md documents every route's request.",
+  },
+  STRATA_ERR_NOT_FOUND: {
+    summary: "The HTTP route, asset, sensor or schedule does not exist.",
+    fix: "Check the URL against server/README.md; list assets with GET /api/assets and instigators with GET /api/sensors or /api/schedules.",
+  },
+  STRATA_ERR_RUN_STATE: {
+    summary: "The run cannot be cancelled: it has finished, or it is executing in another process.",
+    fix: "Only queued runs, or runs executing in this server's process, can be cancelled; stop the other process's run there.",
+  },
+  STRATA_ERR_INTERNAL: {
+    summary: "The server failed unexpectedly while handling a request.",
+    fix: "Read the server's log for the cause (the HTTP answer never includes it) and report it with the request that caused it.",
+  },
   // --- configuration -------------------------------------------------------------------------
   STRATA_ERR_CONFIG: {
     summary: "The configuration (environment variables or strata.config.json) has problems; all are listed.",
