@@ -6,7 +6,7 @@ import {
   type MaterializationEventData,
 } from "./event-data.ts";
 import type { EventInput, RunRecord } from "./records.ts";
-import { openStorage as open, registerCleanup, makeRun as run, tempFile } from "./sqlite-storage.fixtures.ts";
+import { openStorage as open, registerCleanup, makeRun as run } from "./sqlite-storage.fixtures.ts";
 import type { SqliteRunStorage } from "./sqlite-storage.ts";
 
 registerCleanup();
@@ -256,45 +256,5 @@ describe("SQLite run storage: partition statuses", () => {
     expect((await storage.partitionStatuses("a/x")).get("rerunning")).toBe("materialized");
     expect((await storage.partitionStatuses("a/x")).has("running")).toBe(false);
     expect((await storage.partitionStatuses("a/none")).size).toBe(0);
-  });
-});
-
-describe("SQLite run storage: append cost", () => {
-  test.each([":memory:", "file"])("4,000 single appendEvent calls (a 1,000-asset run), %s", async (where) => {
-    const storage = open(where === "file" ? tempFile() : where);
-    await withRun(storage, "big");
-    const events: EventInput[] = [];
-    for (let i = 0; i < 1000; i++) {
-      const assetKey = `layer/asset_${i}`;
-      events.push(
-        step("STEP_STARTED", "big", assetKey),
-        materialized("big", assetKey, undefined, {
-          metadata: { rows: { type: "int", value: i } },
-          dataVersion: `${i}`,
-        }),
-        {
-          runId: "big",
-          type: "CHECK_EVALUATION",
-          timestamp: 3,
-          assetKey,
-          message: "c",
-          data: { checkName: "rows", passed: true, severity: "error", blocking: true, metadata: {} },
-        },
-        step("STEP_SUCCESS", "big", assetKey),
-      );
-    }
-    // warm up the JIT and the statement cache, so the numbers are steady-state costs
-    for (const event of events.slice(0, 400)) await storage.appendEvent({ ...event, runId: "warm" });
-    const started = performance.now();
-    for (const event of events) await storage.appendEvent(event);
-    const single = performance.now() - started;
-    const batchStarted = performance.now();
-    await storage.appendEvents(events);
-    const batch = performance.now() - batchStarted;
-    console.log(
-      `append cost (${where}): ${events.length} appendEvent calls ${single.toFixed(1)} ms ` +
-        `(${((single / events.length) * 1000).toFixed(1)} µs each); one appendEvents ${batch.toFixed(1)} ms`,
-    );
-    expect(await storage.listEvents("big", { limit: 10_000 })).toHaveLength(2 * events.length);
   });
 });

@@ -84,9 +84,15 @@ export class SqliteRunStorage implements RunStorage {
       ? `${INSERT_RUN} ON CONFLICT (origin_name, run_key) WHERE run_key IS NOT NULL DO NOTHING`
       : INSERT_RUN;
     if (this.statement(sql).run(run.runId, ...runColumns(run)).changes === 0) return false;
-    const insertAsset = this.statement("INSERT OR IGNORE INTO run_assets (run_id, asset_key) VALUES (?, ?)");
-    for (const key of run.assetKeys) insertAsset.run(run.runId, key);
+    this.setRunAssets(run.runId, run.assetKeys);
     return true;
+  }
+
+  /** run_assets indexes runs by asset for `listRuns({ assetKey })`. */
+  private setRunAssets(runId: string, assetKeys: readonly string[]): void {
+    this.statement("DELETE FROM run_assets WHERE run_id = ?").run(runId);
+    const insert = this.statement("INSERT OR IGNORE INTO run_assets (run_id, asset_key) VALUES (?, ?)");
+    for (const key of assetKeys) insert.run(runId, key);
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -103,13 +109,7 @@ export class SqliteRunStorage implements RunStorage {
       this.statement(
         "UPDATE runs SET status = ?, record = ?, created_at = ?, ended_at = ?, backfill_id = ?, origin_name = ?, run_key = ? WHERE run_id = ?",
       ).run(...runColumns(next), runId);
-      if (patch.assetKeys) {
-        this.statement("DELETE FROM run_assets WHERE run_id = ?").run(runId);
-        const insertAsset = this.statement(
-          "INSERT OR IGNORE INTO run_assets (run_id, asset_key) VALUES (?, ?)",
-        );
-        for (const key of next.assetKeys) insertAsset.run(runId, key);
-      }
+      if (patch.assetKeys) this.setRunAssets(runId, next.assetKeys);
       return next;
     });
   }
@@ -214,22 +214,27 @@ export class SqliteRunStorage implements RunStorage {
 
   // --- materialisations and checks --------------------------------------------------------------
 
+  /** Newest first; `column = value` narrows when the value is given (two cached statements). */
+  private newest(
+    table: "materializations" | "check_results",
+    assetKey: string,
+    column: "partition" | "check_name",
+    value: string | undefined,
+    limit: number,
+  ): unknown[] {
+    const narrow = value === undefined ? "" : `AND ${column} = ?`;
+    const sql = `SELECT * FROM ${table} WHERE asset_key = ? ${narrow} ORDER BY event_id DESC LIMIT ?`;
+    return this.statement(sql).all(assetKey, ...(value === undefined ? [] : [value]), limit);
+  }
+
   /** With no partition: the latest materialisation of any partition (or of the unpartitioned asset). */
   async latestMaterialization(
     assetKey: string,
     partition?: string,
   ): Promise<MaterializationRecord | undefined> {
-    return this.run(() => {
-      const row: unknown =
-        partition === undefined
-          ? this.statement(
-              "SELECT * FROM materializations WHERE asset_key = ? ORDER BY event_id DESC LIMIT 1",
-            ).get(assetKey)
-          : this.statement(
-              "SELECT * FROM materializations WHERE asset_key = ? AND partition = ? ORDER BY event_id DESC LIMIT 1",
-            ).get(assetKey, partition);
-      return row === undefined ? undefined : parseMaterialization(row);
-    });
+    return this.run(
+      () => this.newest("materializations", assetKey, "partition", partition, 1).map(parseMaterialization)[0],
+    );
   }
 
   /** Newest first, at most 100 unless `limit` says otherwise. */
@@ -237,17 +242,11 @@ export class SqliteRunStorage implements RunStorage {
     assetKey: string,
     options: { partition?: string; limit?: number } = {},
   ): Promise<MaterializationRecord[]> {
-    return this.run(() => {
-      const rows: unknown[] =
-        options.partition === undefined
-          ? this.statement(
-              "SELECT * FROM materializations WHERE asset_key = ? ORDER BY event_id DESC LIMIT ?",
-            ).all(assetKey, options.limit ?? 100)
-          : this.statement(
-              "SELECT * FROM materializations WHERE asset_key = ? AND partition = ? ORDER BY event_id DESC LIMIT ?",
-            ).all(assetKey, options.partition, options.limit ?? 100);
-      return rows.map(parseMaterialization);
-    });
+    return this.run(() =>
+      this.newest("materializations", assetKey, "partition", options.partition, options.limit ?? 100).map(
+        parseMaterialization,
+      ),
+    );
   }
 
   /** Newest first, at most 100 unless `limit` says otherwise. */
@@ -255,17 +254,11 @@ export class SqliteRunStorage implements RunStorage {
     assetKey: string,
     options: { checkName?: string; limit?: number } = {},
   ): Promise<CheckResultRecord[]> {
-    return this.run(() => {
-      const rows: unknown[] =
-        options.checkName === undefined
-          ? this.statement(
-              "SELECT * FROM check_results WHERE asset_key = ? ORDER BY event_id DESC LIMIT ?",
-            ).all(assetKey, options.limit ?? 100)
-          : this.statement(
-              "SELECT * FROM check_results WHERE asset_key = ? AND check_name = ? ORDER BY event_id DESC LIMIT ?",
-            ).all(assetKey, options.checkName, options.limit ?? 100);
-      return rows.map(parseCheckResult);
-    });
+    return this.run(() =>
+      this.newest("check_results", assetKey, "check_name", options.checkName, options.limit ?? 100).map(
+        parseCheckResult,
+      ),
+    );
   }
 
   /** See `readPartitionStatuses`. */
