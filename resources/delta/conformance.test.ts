@@ -8,14 +8,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type ErrorCode, StrataError } from "../../engine/errors.ts";
-import { LocalObjectStore } from "../object-store/local-object-store.ts";
 import { expectedRows, frameRows } from "./conformance-rows.ts";
 import { decodeLogPath, isRecord } from "./log-actions.ts";
 import { readTable } from "./read-table.ts";
 import { loadSnapshot } from "./snapshot.ts";
+import { corpusStore } from "./testing/corpus-store.ts";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/delta-conformance/", import.meta.url));
-const store = new LocalObjectStore(CORPUS);
+const store = corpusStore(); // the corpus in place, or on S3 in conformance-s3.int.test.ts
 
 interface VersionExpectation {
   readonly numFiles?: number;

@@ -6,15 +6,15 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { LocalObjectStore } from "../object-store/local-object-store.ts";
 import { frameRows } from "./conformance-rows.ts";
 import { isRecord } from "./log-actions.ts";
 import { readDataFile } from "./parquet-file.ts";
 import { readTable } from "./read-table.ts";
 import { loadSnapshot } from "./snapshot.ts";
+import { corpusStore } from "./testing/corpus-store.ts";
 
 const DAT = fileURLToPath(new URL("../../../shared/delta-conformance/dat/", import.meta.url));
-const store = new LocalObjectStore(DAT);
+const store = corpusStore("dat"); // in place, or on S3 in conformance-s3.int.test.ts
 const CASES = ["basic_append", "basic_partitioned", "multi_partitioned", "with_schema_change"];
 
 describe("DAT reader acceptance", () => {

@@ -21,6 +21,15 @@ const script = fileURLToPath(new URL("../../../infra/local/minio.sh", import.met
 /** The first build of MinIO compiles ~1,500 Go packages: allow for it on a busy 2-core machine. */
 export const MINIO_START_TIMEOUT_MS = 30 * 60_000;
 
+/** Deletes every object of a store (a test's prefix), so a shared server holds nothing after it. */
+export async function emptyStore(store: S3ObjectStore): Promise<void> {
+  const keys: string[] = [];
+  for await (const info of store.list("")) keys.push(info.key);
+  for (let i = 0; i < keys.length; i += 64) {
+    await Promise.all(keys.slice(i, i + 64).map((key) => store.delete(key)));
+  }
+}
+
 export interface MinioServer {
   /** The KEY=VALUE lines the script printed (STRATA_S3_ENDPOINT, keys, bucket, ...). */
   readonly env: Readonly<Record<string, string>>;
