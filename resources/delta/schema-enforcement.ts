@@ -5,6 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
+import { frameDtypes, sameDtype } from "./frame-dtypes.ts";
 import { firstValue } from "./stats.ts";
 import {
   canWidenTo,
@@ -34,6 +35,8 @@ export function conformFrame(
 ): ConformedFrame {
   const byLowerName = new Map(schema.fields.map((field) => [field.name.toLowerCase(), field]));
   const added: DeltaField[] = [];
+  const dtypes = frameDtypes(frame);
+  const dtypeOf = (column: string): pl.DataType => dtypes.get(column) ?? pl.Null;
   for (const column of frame.columns) {
     const field = byLowerName.get(column.toLowerCase());
     if (field !== undefined && field.name !== column) {
@@ -43,7 +46,7 @@ export function conformFrame(
         { column, tableColumn: field.name },
       );
     }
-    const frameType = deltaTypeOf(frame.getColumn(column).dtype, column);
+    const frameType = deltaTypeOf(dtypeOf(column), column);
     if (field === undefined) {
       if (options.mergeSchema !== true) {
         throw new StrataError(
@@ -55,7 +58,7 @@ export function conformFrame(
       added.push({ name: column, type: frameType, nullable: true, metadata: {} });
       continue;
     }
-    const isNullColumn = frame.getColumn(column).dtype.variant === "Null";
+    const isNullColumn = dtypeOf(column).variant === "Null";
     if (!isNullColumn && !canWidenTo(frameType, field.type)) {
       throw new StrataError(
         "STRATA_ERR_DELTA_TYPE_CHANGE",
@@ -67,7 +70,9 @@ export function conformFrame(
   const evolved: DeltaStruct =
     added.length === 0 ? schema : { type: "struct", fields: [...schema.fields, ...added] };
   const present = new Set(frame.columns);
-  const columns = evolved.fields.map((field) => {
+  // Only columns that are missing or of another type get an expression (each costs ~2 ms to build).
+  const fixes = evolved.fields.flatMap((field) => {
+    const target = polarsTypeOf(field.type);
     if (!present.has(field.name)) {
       if (!field.nullable) {
         throw new StrataError(
@@ -76,11 +81,15 @@ export function conformFrame(
           { column: field.name },
         );
       }
-      return pl.lit(null).cast(polarsTypeOf(field.type)).alias(field.name);
+      return [pl.lit(null).cast(target).alias(field.name)];
     }
-    return pl.col(field.name).cast(polarsTypeOf(field.type)).alias(field.name);
+    return sameDtype(dtypeOf(field.name), target) ? [] : [pl.col(field.name).cast(target).alias(field.name)];
   });
-  const conformed = frame.height === 0 && frame.width === 0 ? frame : frame.select(...columns);
+  const order = evolved.fields.map((field) => field.name);
+  const conformed =
+    frame.height === 0 && frame.width === 0
+      ? frame
+      : (fixes.length > 0 ? frame.withColumns(...fixes) : frame).select(...order);
   checkInvariants(conformed, evolved);
   return { frame: conformed, schema: evolved, addedColumns: added.map((field) => field.name) };
 }

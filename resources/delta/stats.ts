@@ -5,6 +5,7 @@
  */
 import pl from "nodejs-polars";
 import type { FileStats } from "./actions.ts";
+import { frameDtypes } from "./frame-dtypes.ts";
 
 /** Spark's `stringPrefixLength`: longer strings are cut so stats stay small. */
 const STRING_PREFIX = 32;
@@ -94,7 +95,12 @@ export function computeStats(frame: pl.DataFrame, columns: readonly string[]): F
   const nullCount: Record<string, unknown> = {};
   const numRecords = frame.height;
   if (columns.length === 0 || numRecords === 0) return { numRecords, minValues, maxValues, nullCount };
-  const kinds = new Map(columns.map((name) => [name, statKind(frame.getColumn(name).dtype)] as const));
+  const dtypes = frameDtypes(frame);
+  const kinds = new Map(
+    columns.map(
+      (name) => [name, dtypes.has(name) ? statKind(dtypes.get(name) ?? pl.Null) : "nullOnly"] as const,
+    ),
+  );
   const withBounds = columns.filter((name) => kinds.get(name) !== "nullOnly");
   // Temporal values aggregate as integers so no precision is lost through JS Date objects.
   const casts = withBounds.flatMap((name) => {

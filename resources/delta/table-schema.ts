@@ -5,6 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
+import { frameDtypes } from "./frame-dtypes.ts";
 
 export type DeltaFieldType =
   | string
@@ -150,6 +151,20 @@ export function deltaTypeOf(dtype: pl.DataType, column: string): DeltaFieldType 
 }
 
 /** The polars type data files carry for a Delta type (timestamps: microseconds, UTC). */
+/** Built once: constructing a polars DataType costs about a millisecond in nodejs-polars. */
+const PRIMITIVE_POLARS_TYPES: Readonly<Record<string, pl.DataType>> = {
+  byte: pl.Int8,
+  short: pl.Int16,
+  integer: pl.Int32,
+  long: pl.Int64,
+  float: pl.Float32,
+  double: pl.Float64,
+  boolean: pl.Bool,
+  string: pl.Utf8,
+  date: pl.Date,
+  timestamp: pl.Datetime("us", "UTC"),
+};
+
 export function polarsTypeOf(type: DeltaFieldType): pl.DataType {
   if (typeof type !== "string") {
     if (type.type === "array") return pl.List(polarsTypeOf(type.elementType));
@@ -164,19 +179,7 @@ export function polarsTypeOf(type: DeltaFieldType): pl.DataType {
   }
   const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   if (decimal) return pl.Decimal(Number(decimal[1]), Number(decimal[2]));
-  const map: Record<string, pl.DataType> = {
-    byte: pl.Int8,
-    short: pl.Int16,
-    integer: pl.Int32,
-    long: pl.Int64,
-    float: pl.Float32,
-    double: pl.Float64,
-    boolean: pl.Bool,
-    string: pl.Utf8,
-    date: pl.Date,
-    timestamp: pl.Datetime("us", "UTC"),
-  };
-  const found = map[type];
+  const found = PRIMITIVE_POLARS_TYPES[type];
   if (found === undefined) {
     throw new StrataError(
       "STRATA_ERR_DELTA_UNSUPPORTED_WRITER",
@@ -207,11 +210,12 @@ export function canWidenTo(from: DeltaFieldType, to: DeltaFieldType): boolean {
 
 /** A table schema derived from a frame (all columns nullable, like Spark's default). */
 export function schemaFromFrame(frame: pl.DataFrame): DeltaStruct {
+  const dtypes = frameDtypes(frame);
   return {
     type: "struct",
     fields: frame.columns.map((name) => ({
       name,
-      type: deltaTypeOf(frame.getColumn(name).dtype, name),
+      type: deltaTypeOf(dtypes.get(name) ?? pl.Null, name),
       nullable: true,
       metadata: {},
     })),
