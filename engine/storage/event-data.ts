@@ -52,8 +52,8 @@ export function isJsonValue(value: unknown): value is JsonValue {
 export function isMetadataValue(value: unknown): value is MetadataValue {
   if (!isObject(value)) return false;
   switch (value.type) {
+    // an int that is not whole is still kept: dropping a user's metadata is worse than the mislabel
     case "int":
-      return Number.isInteger(value.value);
     case "float":
     case "duration_ms":
       return typeof value.value === "number" && Number.isFinite(value.value);

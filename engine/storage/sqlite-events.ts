@@ -1,7 +1,11 @@
 import { quote, StrataError } from "../errors.ts";
 import { parseCheckData, parseMaterializationData } from "./event-data.ts";
-import type { EventInput, EventRecord } from "./records.ts";
+import type { EventInput, EventRecord, EventType } from "./records.ts";
+import type { EventFilter } from "./run-storage.ts";
 import type { SqliteConnection } from "./sqlite-connection.ts";
+import { parseEvent } from "./sqlite-rows.ts";
+
+/** The event log: appending (with derived materialisation/check rows) and reading in id order. */
 
 /** Partition "" stands for "unpartitioned" in the materialisation and check tables. */
 const partitionColumn = (partition: string | undefined): string => partition ?? "";
@@ -79,4 +83,46 @@ function derivedRow(
     connection
       .statement(INSERT_CHECK)
       .run(id, assetKey, check.checkName, partition, event.runId, event.timestamp, text);
+}
+
+const typeFilter = (types: readonly EventType[]): string =>
+  types.length === 0 ? "" : `AND type IN (${types.map(() => "?").join(",")})`;
+
+export function readRunEvents(
+  connection: SqliteConnection,
+  runId: string,
+  filter: EventFilter,
+): EventRecord[] {
+  const types = filter.types ?? [];
+  const rows: unknown[] = connection
+    .statement(`SELECT * FROM events WHERE run_id = ? AND id > ? ${typeFilter(types)} ORDER BY id LIMIT ?`)
+    .all(runId, filter.afterId ?? 0, ...types, filter.limit ?? 100_000);
+  return rows.map(parseEvent);
+}
+
+const DERIVED_TABLES: Partial<Record<EventType, string>> = {
+  ASSET_MATERIALIZATION: "materializations",
+  CHECK_EVALUATION: "check_results",
+};
+
+export function readEventsAfter(
+  connection: SqliteConnection,
+  afterId: number,
+  types: readonly EventType[],
+  limit: number,
+): EventRecord[] {
+  // the daemon polls for one derived type: that table's rowid is the event id, so this stays a
+  // range scan however many other events follow the bookmark (events has no index on type)
+  const only = types.length === 1 ? types[0] : undefined;
+  const derived = only === undefined ? undefined : DERIVED_TABLES[only];
+  const rows: unknown[] = derived
+    ? connection
+        .statement(
+          `SELECT e.* FROM ${derived} d JOIN events e ON e.id = d.event_id WHERE d.event_id > ? ORDER BY d.event_id LIMIT ?`,
+        )
+        .all(afterId, limit)
+    : connection
+        .statement(`SELECT * FROM events WHERE id > ? ${typeFilter(types)} ORDER BY id LIMIT ?`)
+        .all(afterId, ...types, limit);
+  return rows.map(parseEvent);
 }

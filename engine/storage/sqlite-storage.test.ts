@@ -62,7 +62,7 @@ describe("SQLite run storage: runs", () => {
     expect(ids(await storage.listRuns({ backfillId: "b1" }))).toEqual(["r3", "r1"]);
     expect(ids(await storage.listRuns({ limit: 2 }))).toEqual(["r3", "r2"]);
     expect(ids(await storage.listRuns({ beforeRunId: "r2" }))).toEqual(["r1"]);
-    expect(ids(await storage.listRuns({ statuses: [] }))).toEqual([]);
+    expect(ids(await storage.listRuns({ statuses: [] }))).toEqual(["r3", "r2", "r1"]);
   });
 
   test("claimRun moves queued to started exactly once, even across two connections", async () => {

@@ -14,20 +14,17 @@ import type {
 } from "./records.ts";
 import type { EventFilter, RunFilter, RunStorage, SensorTickCommit } from "./run-storage.ts";
 import { SqliteConnection } from "./sqlite-connection.ts";
-import { appendEventRow } from "./sqlite-events.ts";
+import { appendEventRow, readEventsAfter, readRunEvents } from "./sqlite-events.ts";
 import { pruneRuns } from "./sqlite-retention.ts";
 import {
   isRow,
   parseBackfill,
   parseCheckResult,
-  parseEvent,
   parseMaterialization,
   parseRun,
   parseTick,
 } from "./sqlite-rows.ts";
 import { readPartitionStatuses } from "./sqlite-status.ts";
-
-const placeholders = (n: number): string => Array.from({ length: n }, () => "?").join(",");
 
 const INSERT_RUN =
   "INSERT INTO runs (run_id, status, record, created_at, ended_at, backfill_id, origin_name, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -123,12 +120,12 @@ export class SqliteRunStorage implements RunStorage {
     return this.run(() => this.getRunSync(runId));
   }
 
-  /** Newest first (insertion order); at most 1,000 unless `limit` says otherwise. */
+  /** Newest first (insertion order); at most 1,000 unless `limit` says otherwise; [] does not filter. */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.run(() => {
       const where: string[] = [];
       const params: (string | number)[] = [];
-      if (filter.statuses) {
+      if (filter.statuses && filter.statuses.length > 0) {
         where.push(`status IN (SELECT value FROM json_each(?))`);
         params.push(JSON.stringify(filter.statuses));
       }
@@ -179,17 +176,7 @@ export class SqliteRunStorage implements RunStorage {
 
   /** Oldest first; no `types` (or an empty list) means every type. */
   async listEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
-    return this.run(() => {
-      const types = filter.types ?? [];
-      const sql = `SELECT * FROM events WHERE run_id = ? AND id > ? ${types.length > 0 ? `AND type IN (${placeholders(types.length)})` : ""} ORDER BY id LIMIT ?`;
-      const rows: unknown[] = this.statement(sql).all(
-        runId,
-        filter.afterId ?? 0,
-        ...types,
-        filter.limit ?? 100_000,
-      );
-      return rows.map(parseEvent);
-    });
+    return this.run(() => readRunEvents(this.connection, runId, filter));
   }
 
   /** Oldest first; an empty `types` list means every type. */
@@ -198,11 +185,7 @@ export class SqliteRunStorage implements RunStorage {
     types: readonly EventType[],
     limit = 10_000,
   ): Promise<EventRecord[]> {
-    return this.run(() => {
-      const sql = `SELECT * FROM events WHERE id > ? ${types.length > 0 ? `AND type IN (${placeholders(types.length)})` : ""} ORDER BY id LIMIT ?`;
-      const rows: unknown[] = this.statement(sql).all(afterId, ...types, limit);
-      return rows.map(parseEvent);
-    });
+    return this.run(() => readEventsAfter(this.connection, afterId, types, limit));
   }
 
   async latestEventId(): Promise<number> {
