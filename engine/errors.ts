@@ -124,6 +124,15 @@ export const errorCatalog = {
       "The S3 server refused the requested server-side encryption (e.g. MinIO without a KMS refuses SSE-S3).",
     fix: "Configure encryption on the server (a KMS for MinIO), or set STRATA_S3_SSE=none to rely on the bucket's default encryption.",
   },
+  // --- kafka ---------------------------------------------------------------------------------
+  STRATA_ERR_KAFKA_NOT_CONFIGURED: {
+    summary: "A Kafka command or asset ran but no broker is configured.",
+    fix: "Set STRATA_KAFKA_BROKERS=host:port[,host:port] (infra/local/kafka.sh env prints it for the local broker).",
+  },
+  STRATA_ERR_KAFKA: {
+    summary: "The Kafka broker could not be reached or refused a request after retries.",
+    fix: "Check STRATA_KAFKA_BROKERS and that the broker is up (`infra/local/kafka.sh health`); the ingestion resumes from the committed offsets.",
+  },
   // --- pipeline ------------------------------------------------------------------------------
   STRATA_ERR_BRONZE_MANIFEST: {
     summary: "A Bronze manifest record is not valid JSON of the expected shape.",

@@ -2,6 +2,8 @@ import type { CliCommand } from "../../engine/index.ts";
 import { demoCommand } from "./demo.ts";
 import { generateCommand } from "./generate.ts";
 import { ingestCommand } from "./ingest.ts";
+import { produceCommand } from "./produce.ts";
+import { streamCommand } from "./stream.ts";
 import { sqlCommand, summaryCommand } from "./summary.ts";
 
 /** The pipeline's own `strata` subcommands (the engine's are list, graph, materialize, ...). */
@@ -11,4 +13,6 @@ export const pipelineCommands: Readonly<Record<string, CliCommand>> = {
   generate: generateCommand,
   summary: summaryCommand,
   sql: sqlCommand,
+  produce: produceCommand,
+  stream: streamCommand,
 };

@@ -19,6 +19,20 @@ export interface StrataConfig {
   };
   /** Seconds between landing-zone sensor evaluations. */
   readonly landingSensorIntervalSeconds: number;
+  /** Kafka streaming ingestion; `brokers` is empty when Kafka is off (the batch pipeline needs none). */
+  readonly kafka: KafkaConfig;
+}
+
+export interface KafkaConfig {
+  /** `host:port` bootstrap brokers; empty = no broker configured. */
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly groupId: string;
+  /** A Bronze file is closed after this many records of one partition ... */
+  readonly batchMaxRecords: number;
+  /** ... or this many milliseconds after its first record, whichever comes first. */
+  readonly batchMaxMs: number;
+  readonly sensorIntervalSeconds: number;
 }
 
 type Source = Readonly<Record<string, string | undefined>>;
@@ -30,6 +44,12 @@ const KEYS = {
   dateFormats: "STRATA_DATE_FORMATS",
   outlier: "STRATA_SALES_OUTLIER_THRESHOLD",
   landingInterval: "STRATA_LANDING_SENSOR_INTERVAL_SECONDS",
+  kafkaBrokers: "STRATA_KAFKA_BROKERS",
+  kafkaTopic: "STRATA_KAFKA_TOPIC",
+  kafkaGroup: "STRATA_KAFKA_GROUP_ID",
+  kafkaBatchRecords: "STRATA_KAFKA_BATCH_MAX_RECORDS",
+  kafkaBatchMs: "STRATA_KAFKA_BATCH_MAX_MS",
+  kafkaSensorInterval: "STRATA_KAFKA_SENSOR_INTERVAL_SECONDS",
 } as const;
 
 function readConfigFile(path: string, problems: string[]): Source {
@@ -65,6 +85,39 @@ function positiveNumber(
   if (!Number.isFinite(number) || number <= 0)
     problems.push(`${key}=${quote(value)} must be a positive number`);
   return number;
+}
+
+function kafkaConfig(get: (key: string) => string | undefined, problems: string[]): KafkaConfig {
+  const brokers = (get(KEYS.kafkaBrokers) ?? "")
+    .split(",")
+    .map((b) => b.trim())
+    .filter((b) => b !== "");
+  for (const broker of brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(broker))
+      problems.push(`${KEYS.kafkaBrokers}: ${quote(broker)} must be host:port`);
+  }
+  const name = (key: string, fallback: string): string => {
+    const value = get(key) ?? fallback;
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(value))
+      problems.push(`${key}=${quote(value)} must be 1-249 letters, digits, '.', '_' or '-'`);
+    return value;
+  };
+  return {
+    brokers,
+    topic: name(KEYS.kafkaTopic, "sales_events"),
+    groupId: name(KEYS.kafkaGroup, "strata-bronze-sales-events"),
+    // 1,000 events/s → a file per ~250 ms at most: small enough for p95 event → Silver ≤ 2 s.
+    batchMaxRecords: Math.round(
+      positiveNumber(get(KEYS.kafkaBatchRecords), KEYS.kafkaBatchRecords, 5_000, problems),
+    ),
+    batchMaxMs: positiveNumber(get(KEYS.kafkaBatchMs), KEYS.kafkaBatchMs, 250, problems),
+    sensorIntervalSeconds: positiveNumber(
+      get(KEYS.kafkaSensorInterval),
+      KEYS.kafkaSensorInterval,
+      1,
+      problems,
+    ),
+  };
 }
 
 export function loadConfig(
@@ -107,6 +160,7 @@ export function loadConfig(
       );
   }
 
+  const kafka = kafkaConfig(get, problems);
   const config: StrataConfig = {
     stateDir,
     lake: { kind: "local", root: lakeRoot },
@@ -121,6 +175,7 @@ export function loadConfig(
       15,
       problems,
     ),
+    kafka,
   };
   if (problems.length > 0) {
     throw new StrataError(

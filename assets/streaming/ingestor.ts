@@ -1,0 +1,221 @@
+import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { KafkaConfig } from "../../resources/config/config.ts";
+import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
+import { kafkaClient } from "../../resources/kafka/kafka.ts";
+import type { ObjectStore } from "../../resources/object-store/object-store.ts";
+import { encodeJsonLines } from "./jsonl.ts";
+import { bronzeEventKey } from "./naming.ts";
+import { applyEventObjects, type EventObject, type StreamSilverCounts } from "./stream-silver.ts";
+
+/**
+ * The streaming consumer: Kafka `sales_events` → Bronze JSONL objects → Silver, with exactly-once
+ * effect. Per micro-batch (a partition's buffer closes after `batchMaxRecords` records or
+ * `batchMaxMs` after its first record):
+ *   1. each partition's consecutive records become one object `<topic>+<partition>+<startOffset>.jsonl`
+ *      (deterministic name: a redelivery rewrites the same object);
+ *   2. the objects are merged into Silver, each partition's commit carrying its txn (next offset);
+ *   3. only then are the group offsets committed: Bronze is durable before any commit.
+ * A crash anywhere replays from the committed offsets, and Silver's txn versions drop what it holds.
+ */
+export interface IngestorOptions {
+  readonly kafka: KafkaConfig;
+  readonly lake: ObjectStore;
+  readonly tables: DeltaTables;
+  readonly silver: { readonly dateFormats: readonly string[]; readonly salesOutlierThreshold: number };
+  readonly runId?: string;
+  readonly now?: () => number;
+  readonly log?: (line: string) => void;
+  /** Called after each micro-batch is in Silver and its offsets are committed. */
+  readonly onFlush?: (report: FlushReport) => void;
+}
+
+export interface FlushReport {
+  readonly objects: readonly EventObject[];
+  readonly records: number;
+  readonly silver: StreamSilverCounts;
+  /** When the Silver commit was visible (epoch ms). */
+  readonly visibleAtMs: number;
+}
+
+interface Segment {
+  readonly startOffset: number;
+  readonly values: (Buffer | null)[];
+}
+
+interface PartitionBuffer {
+  segments: Segment[];
+  firstAtMs: number;
+  records: number;
+}
+
+export class KafkaIngestor {
+  private consumer: Consumer | undefined;
+  private buffers = new Map<number, PartitionBuffer>();
+  private buffered = 0;
+  private flushChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: IngestorOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Joins the group and consumes until `stop()`. Resolves once the consumer runs. */
+  async start(): Promise<void> {
+    const { kafka } = this.options;
+    const consumer = kafkaClient(kafka.brokers, "strata-ingest").consumer({
+      groupId: kafka.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 50,
+      // Broker outages: keep retrying, then kafkajs restarts the consumer from the committed offsets.
+      retry: { initialRetryTime: 250, maxRetryTime: 2_000, retries: 60 },
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: kafka.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.timer = setInterval(() => this.maybeFlush(), Math.max(5, Math.min(50, kafka.batchMaxMs / 5)));
+  }
+
+  /** Flushes what is buffered, then leaves the group. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flushNow();
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Starts a flush of everything buffered and waits for all flushes so far. */
+  flushNow(): Promise<void> {
+    this.scheduleFlush();
+    return this.flushChain;
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      this.add(batch.partition, Number(message.offset), message.value);
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+    // Backpressure: do not run far ahead of Bronze/Silver.
+    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) await this.flushNow();
+  }
+
+  private add(partition: number, offset: number, value: Buffer | null): void {
+    const buffer = this.buffers.get(partition) ?? { segments: [], firstAtMs: this.now(), records: 0 };
+    this.buffers.set(partition, buffer);
+    const last = buffer.segments[buffer.segments.length - 1];
+    const expected = last === undefined ? undefined : last.startOffset + last.values.length;
+    if (last !== undefined && expected !== undefined && offset < expected) {
+      // A redelivery (rebalance or restart from the committed offset): keep only what precedes it.
+      this.truncate(buffer, offset);
+    }
+    const tail = buffer.segments[buffer.segments.length - 1];
+    if (tail !== undefined && tail.startOffset + tail.values.length === offset) tail.values.push(value);
+    // A gap (compaction, transaction markers) starts a new object, so line i is always offset start + i.
+    else buffer.segments.push({ startOffset: offset, values: [value] });
+    buffer.records++;
+    this.buffered++;
+  }
+
+  private truncate(buffer: PartitionBuffer, offset: number): void {
+    const kept: Segment[] = [];
+    for (const segment of buffer.segments) {
+      if (segment.startOffset >= offset) continue;
+      kept.push({
+        startOffset: segment.startOffset,
+        values: segment.values.slice(0, offset - segment.startOffset),
+      });
+    }
+    const records = kept.reduce((n, s) => n + s.values.length, 0);
+    this.buffered -= buffer.records - records;
+    buffer.records = records;
+    buffer.segments = kept;
+  }
+
+  private maybeFlush(): void {
+    const { batchMaxMs, batchMaxRecords } = this.options.kafka;
+    const now = this.now();
+    for (const buffer of this.buffers.values()) {
+      if (buffer.records >= batchMaxRecords || now - buffer.firstAtMs >= batchMaxMs) {
+        this.scheduleFlush();
+        return;
+      }
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.buffered === 0) return;
+    const taken = this.buffers;
+    this.buffers = new Map();
+    this.buffered = 0;
+    this.flushChain = this.flushChain
+      .then(() => this.flush(taken))
+      .catch((error: unknown) => {
+        // The records stay uncommitted in Kafka: a restarted consumer reads them again.
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        this.log(`flush failed: ${this.failure.message}`);
+        this.consumer?.disconnect().catch(() => undefined);
+      });
+  }
+
+  private async flush(taken: Map<number, PartitionBuffer>): Promise<void> {
+    const { kafka, lake, tables, silver } = this.options;
+    const ingestedAtMs = this.now();
+    const objects: EventObject[] = [];
+    for (const [partition, buffer] of taken) {
+      for (const segment of buffer.segments) {
+        const name = { topic: kafka.topic, partition, startOffset: segment.startOffset };
+        objects.push({
+          key: bronzeEventKey(name, ingestedAtMs),
+          ...name,
+          count: segment.values.length,
+          ingestedAtMs,
+          bytes: encodeJsonLines(segment.values),
+        });
+      }
+    }
+    await Promise.all(objects.map((o) => (o.bytes === undefined ? undefined : lake.put(o.key, o.bytes))));
+    const counts = await applyEventObjects(tables, objects, {
+      runId: this.options.runId ?? `stream-${ingestedAtMs}`,
+      nowMs: ingestedAtMs,
+      dateFormats: silver.dateFormats,
+      salesOutlierThreshold: silver.salesOutlierThreshold,
+      load: (key) => lake.get(key),
+    });
+    const visibleAtMs = this.now();
+    const next = new Map<number, number>();
+    for (const o of objects)
+      next.set(o.partition, Math.max(next.get(o.partition) ?? 0, o.startOffset + o.count));
+    await this.consumer
+      ?.commitOffsets(
+        [...next].map(([partition, offset]) => ({ topic: kafka.topic, partition, offset: String(offset) })),
+      )
+      .catch((error: unknown) => {
+        // Lost the partition in a rebalance: its new owner replays, and Silver's txn drops the replay.
+        this.log(`offset commit failed (Silver already holds the records): ${String(error)}`);
+      });
+    const records = objects.reduce((n, o) => n + o.count, 0);
+    this.log(
+      `flushed ${records} record(s) in ${objects.length} object(s); Silver +${counts.inserted} ~${counts.updated} q${counts.quarantined}`,
+    );
+    this.options.onFlush?.({ objects, records, silver: counts, visibleAtMs });
+  }
+}

@@ -1,0 +1,111 @@
+import pl from "nodejs-polars";
+import { SOURCE_FIELDS } from "../silver/transform/index.ts";
+
+/**
+ * Bronze JSONL: one Kafka record value per line, in offset order, byte-for-byte as produced (no
+ * parse on the way in: Bronze stays raw and ingestion costs a copy). A value that is not one line
+ * (contains a newline) is stored as a JSON string literal so that line i is always offset
+ * startOffset + i; Silver then rejects it as a malformed row, as it would any non-object.
+ */
+const NEWLINE = Buffer.from("\n");
+const NULL_LINE = Buffer.from("null");
+
+export function encodeJsonLines(values: readonly (Buffer | null)[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const value of values) {
+    if (value === null) parts.push(NULL_LINE);
+    else if (value.indexOf(10) >= 0) parts.push(Buffer.from(JSON.stringify(value.toString("utf8"))));
+    else parts.push(value);
+    parts.push(NEWLINE);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The lines from index `from` on (a suffix of the object, no copy). */
+export function linesFrom(bytes: Uint8Array, from: number): Buffer {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  for (let i = 0; i < from && at >= 0; i++) {
+    const lf = buf.indexOf(10, at);
+    at = lf < 0 ? -1 : lf + 1;
+  }
+  return at < 0 ? Buffer.alloc(0) : buf.subarray(at);
+}
+
+/** Source header names of the CSV handed to the Silver transform: the 24 fields, then the event id. */
+const SOURCE_NAMES = SOURCE_FIELDS.map((f) => (f === "source_row_id" ? "row_id" : f));
+const CSV_COLUMNS = [...SOURCE_NAMES, "event_id"];
+
+export interface EventsAsCsv {
+  /** CSV with the §1 snake_case header (the Silver transform's input format); row i = line i. */
+  readonly csv: Buffer;
+  /** `event_id` per row (null when absent or the line is not a JSON object). */
+  readonly eventIds: readonly (string | null)[];
+}
+
+/**
+ * JSON Lines → the CSV the batch Silver transform reads, so both sources share every rule. Fast path:
+ * polars parses the lines natively and writes the CSV (no per-event JS objects). A line polars cannot
+ * take (not JSON, not an object, mixed types) sends the object down the slow path, which parses line
+ * by line and turns each bad line into a one-field record: the transform rejects it as malformed_row.
+ */
+export function eventsToCsv(lines: Buffer): EventsAsCsv {
+  if (lines.length === 0) return { csv: Buffer.from(`${CSV_COLUMNS.join(",")}\n`), eventIds: [] };
+  try {
+    const frame = pl.readJSON(lines, { format: "lines", inferSchemaLength: null });
+    const present = new Set(frame.columns);
+    const selected = frame.select(
+      ...CSV_COLUMNS.map((c) =>
+        present.has(c) ? pl.col(c).cast(pl.Utf8) : pl.lit(null).cast(pl.Utf8).alias(c),
+      ),
+    );
+    const ids: unknown[] = selected.getColumn("event_id").toArray();
+    const countLines = countLinesOf(lines);
+    if (selected.height !== countLines) return slowEventsToCsv(lines);
+    return {
+      csv: selected.writeCSV(),
+      eventIds: ids.map((id) => (typeof id === "string" ? id : null)),
+    };
+  } catch {
+    return slowEventsToCsv(lines);
+  }
+}
+
+function countLinesOf(lines: Buffer): number {
+  let n = 0;
+  for (let at = lines.indexOf(10); at >= 0; at = lines.indexOf(10, at + 1)) n++;
+  return lines.length > 0 && lines[lines.length - 1] !== 10 ? n + 1 : n;
+}
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function slowEventsToCsv(lines: Buffer): EventsAsCsv {
+  const out: string[] = [CSV_COLUMNS.join(",")];
+  const eventIds: (string | null)[] = [];
+  const text = lines.toString("utf8");
+  const rows = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  for (const line of rows) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+      const record = new Map(Object.entries(parsed));
+      out.push(CSV_COLUMNS.map((c) => csvField(record.get(c))).join(","));
+      const id = record.get("event_id");
+      eventIds.push(typeof id === "string" ? id : null);
+    } else {
+      // One field where 25 are expected: the transform quarantines it as malformed_row, raw line kept.
+      // Always quoted: an empty value must not become a blank line, which the scanner skips.
+      out.push(`"${line.replace(/[\r\n]/g, " ").replace(/"/g, '""')}"`);
+      eventIds.push(null);
+    }
+  }
+  return { csv: Buffer.from(`${out.join("\n")}\n`, "utf8"), eventIds };
+}

@@ -1,0 +1,199 @@
+import { createHash } from "node:crypto";
+import pl from "nodejs-polars";
+import type { DeltaTable } from "../../resources/delta/delta-table.ts";
+import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
+import { SILVER_QUARANTINE_TABLE, SILVER_SALES_TABLE } from "../silver/sales.ts";
+import { type BronzeObject, transformToSilver } from "../silver/transform/index.ts";
+import { eventsToCsv, linesFrom } from "./jsonl.ts";
+import { firstPendingLine, nextOffset, streamAppId } from "./offsets.ts";
+
+/** One streaming Bronze object: `count` consecutive offsets of one partition from `startOffset`. */
+export interface EventObject {
+  readonly key: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly startOffset: number;
+  readonly count: number;
+  readonly ingestedAtMs: number;
+  /** The object's bytes when at hand (just written); otherwise read from the lake. */
+  readonly bytes?: Uint8Array;
+}
+
+export interface StreamSilverCounts {
+  readonly rowsRead: number;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly quarantined: number;
+  /** Records skipped because the Silver txn already held them (replays). */
+  readonly alreadyApplied: number;
+  readonly objectsProcessed: number;
+  readonly deltaVersion: number;
+}
+
+export interface StreamSilverOptions {
+  readonly runId: string;
+  readonly nowMs: number;
+  readonly dateFormats: readonly string[];
+  readonly salesOutlierThreshold: number;
+  readonly load: (key: string) => Promise<Uint8Array>;
+}
+
+const txnOf = async (table: DeltaTable, appId: string): Promise<number | undefined> =>
+  (await table.exists()) ? (await table.snapshot()).txnVersion(appId) : undefined;
+
+/**
+ * Merge streaming Bronze objects into `silver/sales` (and their rejects into the quarantine) with
+ * exactly-once effect: one Delta commit per table and topic-partition, carrying the txn
+ * (appId = the partition, version = the next offset). Records below a table's txn version are
+ * already in that table and are filtered out, so replays and crash recovery never duplicate a row.
+ */
+export async function applyEventObjects(
+  tables: DeltaTables,
+  objects: readonly EventObject[],
+  options: StreamSilverOptions,
+): Promise<StreamSilverCounts> {
+  const sales = tables.table(SILVER_SALES_TABLE);
+  const quarantine = tables.table(SILVER_QUARANTINE_TABLE);
+  const byPartition = new Map<string, EventObject[]>();
+  for (const object of objects) {
+    const id = streamAppId(object.topic, object.partition);
+    byPartition.set(id, [...(byPartition.get(id) ?? []), object]);
+  }
+  const total = { rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, alreadyApplied: 0 };
+  let objectsProcessed = 0;
+  let deltaVersion = -1;
+  for (const [appId, group] of byPartition) {
+    group.sort((a, b) => a.startOffset - b.startOffset);
+    const last = group[group.length - 1];
+    if (last === undefined) continue;
+    const version = nextOffset(last);
+    const salesAt = await txnOf(sales, appId);
+    const quarantineAt = await txnOf(quarantine, appId);
+    const from = Math.min(salesAt ?? -1, quarantineAt ?? -1);
+    const pending = group.filter((o) => firstPendingLine(o, from < 0 ? undefined : from) < o.count);
+    total.alreadyApplied += group.reduce(
+      (n, o) => n + Math.min(o.count, firstPendingLine(o, from < 0 ? undefined : from)),
+      0,
+    );
+    if (pending.length === 0) continue;
+    const prepared = await Promise.all(pending.map((o) => prepare(o, from < 0 ? undefined : from, options)));
+    const result = transformToSilver(
+      prepared.map((p) => p.bronze),
+      {
+        runId: options.runId,
+        processedAtMs: options.nowMs,
+        dateFormats: options.dateFormats,
+        salesOutlierThreshold: options.salesOutlierThreshold,
+      },
+    );
+    // A table ahead of the other (crash between the two commits) must not see its records again.
+    const keep = (at: number | undefined): pl.Expr => keepFrom(prepared, at);
+    const silver = withEventIds(result.silver, prepared).filter(keep(salesAt));
+    const rejected = result.quarantine.filter(keep(quarantineAt));
+    await sales.ensureCreated({ schema: silver, description: "Silver sales lines" });
+    await quarantine.ensureCreated({
+      schema: result.quarantine,
+      description: "Silver quarantine",
+      properties: { "delta.appendOnly": "true" },
+    });
+    const txn = { appId, version };
+    if ((salesAt ?? -1) < version) {
+      const merged = await sales.merge(silver, {
+        keys: ["order_id", "product_id"],
+        // Newer source wins, as in the batch path: ingestion time, then position (the offset).
+        updateWhen: ({ source, target }) =>
+          source("source_ingested_at")
+            .gt(target("source_ingested_at"))
+            .or(
+              source("source_ingested_at")
+                .eq(target("source_ingested_at"))
+                .and(source("source_row_number").gt(target("source_row_number"))),
+            ),
+        mergeSchema: true,
+        txn,
+      });
+      total.inserted += merged.metrics.inserted;
+      total.updated += merged.metrics.updated;
+      total.unchanged += merged.metrics.unchanged;
+      deltaVersion = merged.version;
+    }
+    // Always committed, even with no rows: the txn keeps both tables' ledgers in step.
+    if ((quarantineAt ?? -1) < version) await quarantine.append(rejected, { txn });
+    total.rowsRead += silver.height + rejected.height;
+    total.quarantined += rejected.height;
+    objectsProcessed += pending.length;
+  }
+  if (deltaVersion < 0 && (await sales.exists())) deltaVersion = (await sales.snapshot()).version;
+  return { ...total, objectsProcessed, deltaVersion };
+}
+
+interface Prepared {
+  readonly bronze: BronzeObject;
+  readonly key: string;
+  /** Offset of the first line handed to the transform (row number 1). */
+  readonly firstOffset: number;
+  readonly eventIds: readonly (string | null)[];
+}
+
+async function prepare(
+  object: EventObject,
+  applied: number | undefined,
+  options: StreamSilverOptions,
+): Promise<Prepared> {
+  const bytes = object.bytes ?? (await options.load(object.key));
+  const skip = firstPendingLine(object, applied);
+  const lines = linesFrom(bytes, skip);
+  const { csv, eventIds } = eventsToCsv(lines);
+  const firstOffset = object.startOffset + skip;
+  return {
+    bronze: {
+      content: csv,
+      key: object.key,
+      // Row ids derive from (hash, row number): hashing the partition and first offset makes the same
+      // record get the same row id on every replay.
+      sha256: createHash("sha256").update(`${object.topic}+${object.partition}+${firstOffset}`).digest("hex"),
+      ingestedAtMs: object.ingestedAtMs,
+      sourceSystem: "KAFKA",
+      startOffset: firstOffset,
+    },
+    key: object.key,
+    firstOffset,
+    eventIds,
+  };
+}
+
+/** Rows whose offset (first offset + row number − 1) is at or after `at`. */
+function keepFrom(prepared: readonly Prepared[], at: number | undefined): pl.Expr {
+  if (at === undefined) return pl.lit(true);
+  let keep: pl.Expr = pl.lit(false);
+  for (const p of prepared) {
+    keep = keep.or(
+      pl
+        .col("source_object")
+        .eq(pl.lit(p.key))
+        .and(pl.col("source_row_number").gtEq(pl.lit(at - p.firstOffset + 1))),
+    );
+  }
+  return keep;
+}
+
+/** Silver keeps the event id of each Kafka row (a nullable column the batch rows leave empty). */
+function withEventIds(silver: pl.DataFrame, prepared: readonly Prepared[]): pl.DataFrame {
+  const keys: string[] = [];
+  const rows: number[] = [];
+  const ids: (string | null)[] = [];
+  for (const p of prepared) {
+    p.eventIds.forEach((id, i) => {
+      keys.push(p.key);
+      rows.push(i + 1);
+      ids.push(id);
+    });
+  }
+  const lookup = pl.DataFrame({
+    source_object: pl.Series("source_object", keys, pl.Utf8),
+    source_row_number: pl.Series("source_row_number", rows, pl.Int64),
+    event_id: pl.Series("event_id", ids, pl.Utf8),
+  });
+  return silver.join(lookup, { on: ["source_object", "source_row_number"], how: "left" });
+}
