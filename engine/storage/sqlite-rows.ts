@@ -1,5 +1,4 @@
 import type { JsonValue } from "../definitions/metadata.ts";
-import { StrataError } from "../errors.ts";
 import { isJsonValue, parseCheckData, parseMaterializationData } from "./event-data.ts";
 import type {
   BackfillRecord,
@@ -23,8 +22,9 @@ export function isRow(value: unknown): value is Row {
   return typeof value === "object" && value !== null;
 }
 
-function corrupt(what: string): StrataError {
-  return new StrataError("STRATA_ERR_STORAGE", `run storage holds a malformed ${what}.`);
+/** Uncoded on purpose: the connection turns it into STRATA_ERR_STORAGE naming the file. */
+function corrupt(what: string): Error {
+  return new Error(`the file holds a malformed ${what} row (written by something other than Strata?)`);
 }
 
 function json(text: unknown, what: string): Row {

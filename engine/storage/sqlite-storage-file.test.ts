@@ -96,6 +96,17 @@ describe("SQLite run storage: the file", () => {
     expect(underFile?.code).toBe("STRATA_ERR_STORAGE");
     expect(underFile?.message).toContain(JSON.stringify(join(blocker, "runs.sqlite")));
   });
+
+  test("a row that does not parse is STRATA_ERR_STORAGE naming the file, not a crash later", async () => {
+    const file = tempFile();
+    const storage = open(file);
+    await storage.createRun(run("r1"));
+    const raw = new Database(file);
+    raw.prepare("UPDATE runs SET record = ? WHERE run_id = 'r1'").run(JSON.stringify({ runId: "r1" }));
+    raw.close();
+    await expect(storage.getRun("r1")).rejects.toThrow(/STRATA_ERR_STORAGE.*malformed run/);
+    await expect(storage.listRuns()).rejects.toThrow(JSON.stringify(file));
+  });
 });
 
 describe("SQLite run storage: retention", () => {
