@@ -53,7 +53,8 @@ function badFormat(format: string, what: string): StrataError {
   );
 }
 
-function groupFormats(formats: readonly string[]): Array<{ layout: Layout; shape: string }> {
+/** Formats grouped by layout, each group with one anchored regex for its shapes. */
+export function dateShapes(formats: readonly string[]): Array<{ layout: Layout; shape: string }> {
   const groups = new Map<string, { layout: Layout; regexes: string[] }>();
   for (const f of formats) {
     const c = compileDateFormat(f);
@@ -73,17 +74,20 @@ function groupFormats(formats: readonly string[]): Array<{ layout: Layout; shape
 export function dateSqlStages(
   fields: readonly string[],
   formats: readonly string[],
+  profile: { trim(field: string): boolean; uses(field: string, group: number): boolean },
 ): { stages: string[][]; temp: string[] } {
-  const groups = groupFormats(formats);
-  const stages: string[][] = [[], [], [], []];
+  const groups = dateShapes(formats);
+  const stages: string[][] = [[], [], [], [], []];
   const temp: string[] = [];
   const add = (stage: number, name: string, sql: string): void => {
     stages[stage]?.push(`${sql} AS ${name}`);
     temp.push(name);
   };
   for (const field of fields) {
-    const s = `TRIM(${field})`;
-    groups.forEach((g, gi) => {
+    const s = profile.trim(field) ? `TRIM(${field})` : field;
+    // Groups no value of this field has the shape of are skipped (the profile pass checked).
+    const used = groups.flatMap((g, gi) => (profile.uses(field, gi) ? [{ g, gi }] : []));
+    used.forEach(({ g, gi }) => {
       const p = `__d_${field}_${gi}_`;
       const part = (offset: number, width: number) =>
         `TRY_CAST(SUBSTR(${s}, ${offset + 1}, ${width}) AS DOUBLE)`;
@@ -102,8 +106,12 @@ export function dateSqlStages(
       const doe = `(${yoe} * 365 + FLOOR(${yoe} / 4) - FLOOR(${yoe} / 100) + ${p}doy)`;
       add(3, `${p}days`, `CASE WHEN ${p}valid THEN ${p}era * 146097 + ${doe} - 719468 END`);
     });
-    const pick = groups.map((_, gi) => `WHEN __d_${field}_${gi}_ok THEN __d_${field}_${gi}_days`).join(" ");
-    stages.push([`CAST(CASE ${pick} END AS INT) AS __${field}_days`]);
+    const pick = used.map(({ gi }) => `WHEN __d_${field}_${gi}_ok THEN __d_${field}_${gi}_days`).join(" ");
+    stages[4]?.push(
+      used.length > 0
+        ? `CAST(CASE ${pick} END AS INT) AS __${field}_days`
+        : `CAST(NULL AS INT) AS __${field}_days`,
+    );
   }
-  return { stages, temp };
+  return { stages: stages.filter((st) => st.length > 0), temp };
 }

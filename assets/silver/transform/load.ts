@@ -54,12 +54,13 @@ export function loadBronzeObject(
   const scan = scanCsv(utf8, object.key);
   lap("load.scan");
   const mapping = mapHeader(scan.header, object.key);
-  // No rechunk: the plan reads the columns once anyway, and rechunking copies every string column.
+  // Rechunk: misaligned chunks (many parse chunks next to one-chunk row ids) made every later filter
+  // re-align all columns; measured at 100x, silver select 6.5 s → 2.8 s and peak RSS 9.4 → 7.0 GB.
   const parsed = pl.readCSV(scan.csv, {
     hasHeader: true,
     inferSchemaLength: 0,
     quoteChar: '"',
-    rechunk: false,
+    rechunk: true,
     truncateRaggedLines: scan.ragged,
   });
   lap("load.readCSV");

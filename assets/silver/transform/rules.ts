@@ -1,5 +1,5 @@
 import pl from "nodejs-polars";
-import { dateSqlStages } from "./dates.ts";
+import { dateShapes, dateSqlStages } from "./dates.ts";
 import { REJECTION_REASONS, type RejectionReason, SOURCE_FIELDS } from "./types.ts";
 
 /**
@@ -56,39 +56,88 @@ export const reasonCode = (reason: RejectionReason): number => REJECTION_REASONS
 export const DROPPED = -1;
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * What the data needs, from one cheap pass before the rules (one regex per column, ~0.3 s at 10x).
+ * Standardising a clean column is a no-op, so a column without a messy value is aliased instead
+ * of trimmed/collapsed (no string copies), and date layouts no value has are not computed.
+ */
+export interface DataProfile {
+  /** Fields with a value that is empty or has leading, trailing, repeated or non-space whitespace. */
+  readonly messy: ReadonlySet<string>;
+  /** Date field → indices (into `dateShapes`) of the layouts some value of the field matches. */
+  readonly dateGroups: ReadonlyMap<string, readonly number[]>;
+}
+
+const MESSY = String.raw`^$|^\s|\s$|\s\s|[\t\n\r\f\v\xa0]`;
+const DATE_FIELDS = ["order_date", "ship_date"] as const;
+const anyOf = (cond: string, name: string): string => `MAX(CAST(COALESCE(${cond}, FALSE) AS INT)) AS ${name}`;
+
+export function profileSql(dateFormats: readonly string[]): string {
+  const shapes = dateShapes(dateFormats);
+  const items = [
+    ...SOURCE_FIELDS.map((f) => anyOf(`REGEXP_LIKE(${f}, '${MESSY}')`, `m__${f}`)),
+    ...DATE_FIELDS.flatMap((f) =>
+      shapes.map((g, gi) =>
+        anyOf(`REGEXP_LIKE(${f}, '^\\s*${g.shape.slice(1, -1)}\\s*$')`, `g__${f}__${gi}`),
+      ),
+    ),
+  ];
+  return `SELECT ${items.join(", ")} FROM t0`;
+}
+
+export function readProfile(row: Record<string, unknown>, dateFormats: readonly string[]): DataProfile {
+  const messy = new Set(SOURCE_FIELDS.filter((f) => Number(row[`m__${f}`] ?? 0) > 0));
+  const shapes = dateShapes(dateFormats);
+  const dateGroups = new Map<string, number[]>(
+    DATE_FIELDS.map((f) => [
+      f,
+      shapes.flatMap((_, gi) => (Number(row[`g__${f}__${gi}`] ?? 0) > 0 ? [gi] : [])),
+    ]),
+  );
+  return { messy, dateGroups };
+}
+
 /** Step 2, the part SQL cannot express: collapse whitespace runs into `__c_<field>` (one expression). */
-export function collapseExpr(): pl.Expr {
+export function collapseExpr(profile: DataProfile): pl.Expr | null {
+  const fields = COLLAPSED_FIELDS.filter((f) => profile.messy.has(f));
+  if (fields.length === 0) return null;
   // Only runs of 2+ whitespace or non-space whitespace are rewritten, so a single space allocates nothing.
   return pl
-    .col([...COLLAPSED_FIELDS])
+    .col(fields)
     .str.replaceAll(/\s{2,}|[\t\n\r\f\v\u00a0]\s*/, " ")
     .prefix("__c_");
 }
 
 // NaN and ±inf parse as doubles but are not amounts; NaN compares false in polars.
-const num = (f: string): string =>
-  `CASE WHEN ABS(TRY_CAST(TRIM(${f}) AS DOUBLE)) < 1000000000000000000000000000000.0 THEN TRY_CAST(TRIM(${f}) AS DOUBLE) END`;
+const num = (x: string): string =>
+  `CASE WHEN ABS(TRY_CAST(${x} AS DOUBLE)) < 1000000000000000000000000000000.0 THEN TRY_CAST(${x} AS DOUBLE) END`;
 
-/** Steps 2–3 as SQL stages over table `t0` (see `stagesSql`). */
-function standardiseAndTypeSql(): string[] {
+/** Steps 2–3 as SQL items over table `t0`; clean columns are aliased, not rewritten. */
+function standardiseAndTypeSql(p: DataProfile): string[] {
+  const messy = (f: string): boolean => p.messy.has(f);
+  // `__c_<f>` (collapsed) exists only for messy fields; a clean field is used as is.
+  const trimmed = (f: string, from = f): string => (messy(f) ? `NULLIF(TRIM(${from}), '')` : f);
   return [
-    ...ID_FIELDS.map((f) => `NULLIF(TRIM(${f}), '') AS __${f}`),
+    ...ID_FIELDS.map((f) => `${trimmed(f)} AS __${f}`),
     ...COLLAPSED_FIELDS.map((f) => {
-      const trimmed = `TRIM(__c_${f})`;
-      return `NULLIF(${f === "category" || f === "sub_category" ? `UPPER(${trimmed})` : trimmed}, '') AS __${f}`;
+      const v = trimmed(f, `__c_${f}`);
+      return `${f === "category" || f === "sub_category" ? `UPPER(${v})` : v} AS __${f}`;
     }),
-    ...TRIMMED_FIELDS.map((f) => `NULLIF(TRIM(${f}), '') AS __${f}`),
-    ...FLOAT_FIELDS.map((f) => `${num(f)} AS __${f}`),
-    "TRY_CAST(TRIM(quantity) AS BIGINT) AS __quantity",
-    "TRY_CAST(TRIM(source_row_id) AS BIGINT) AS __source_row_id",
+    ...TRIMMED_FIELDS.map((f) => `${trimmed(f)} AS __${f}`),
+    ...FLOAT_FIELDS.map((f) => `${num(messy(f) ? `TRIM(${f})` : f)} AS __${f}`),
+    `TRY_CAST(${messy("quantity") ? "TRIM(quantity)" : "quantity"} AS BIGINT) AS __quantity`,
+    `TRY_CAST(${messy("source_row_id") ? "TRIM(source_row_id)" : "source_row_id"} AS BIGINT) AS __source_row_id`,
   ];
 }
 
 /** A raw value that is present (not blank) but did not type. */
-const unparseable = (f: string): string => `(COALESCE(REGEXP_LIKE(${f}, '\\S'), FALSE) AND __${f} IS NULL)`;
+const unparseable = (f: string, p?: DataProfile): string =>
+  p && !p.messy.has(f)
+    ? `(${f} IS NOT NULL AND __${f} IS NULL)`
+    : `(COALESCE(REGEXP_LIKE(${f}, '\\S'), FALSE) AND __${f} IS NULL)`;
 
 /** Step 4 as an INT code into REJECTION_REASONS (NULL = valid); first failing rule wins. */
-function reasonSql(): string {
+function reasonSql(p: DataProfile): string {
   const rules: Array<[RejectionReason, string]> = [
     ["missing_order_id", "__order_id IS NULL"],
     ["missing_product_id", "__product_id IS NULL"],
@@ -99,7 +148,7 @@ function reasonSql(): string {
     ["invalid_discount", "__discount IS NULL OR __discount < 0 OR __discount > 1"],
     [
       "malformed_row",
-      `${unparseable("profit")} OR ${unparseable("shipping_cost")} OR ${unparseable("source_row_id")}`,
+      `${unparseable("profit", p)} OR ${unparseable("shipping_cost", p)} OR ${unparseable("source_row_id", p)}`,
     ],
   ];
   const rows = rules.map(([r, cond]) => `WHEN ${cond} THEN ${reasonCode(r)}`).join(" ");
@@ -110,14 +159,16 @@ function reasonSql(): string {
  * The staged SELECTs from `t0` (raw columns plus `__c_*`) to `t<n>` (with `__reason`); stage k
  * reads `t<k>` and writes `t<k+1>`. Returns the SQL texts and the final table name.
  */
-export function stagesSql(dateFormats: readonly string[]): { sql: string[]; last: string } {
-  const dates = dateSqlStages(["order_date", "ship_date"], dateFormats);
-  const lists: string[][] = [standardiseAndTypeSql(), ...dates.stages, [reasonSql()]];
+export function stagesSql(dateFormats: readonly string[], p: DataProfile): { sql: string[]; last: string } {
+  const dates = dateSqlStages(DATE_FIELDS, dateFormats, {
+    trim: (f) => p.messy.has(f),
+    uses: (f, gi) => p.dateGroups.get(f)?.includes(gi) ?? false,
+  });
+  const lists: string[][] = [standardiseAndTypeSql(p), ...dates.stages, [reasonSql(p)]];
+  const collapsed = COLLAPSED_FIELDS.filter((f) => p.messy.has(f)).map((f) => `__c_${f}`);
+  const temp = [...dates.temp, ...collapsed];
   const sql = lists.map((items, k) => {
-    const drop =
-      k === lists.length - 1
-        ? ` EXCLUDE (${[...dates.temp, ...COLLAPSED_FIELDS.map((f) => `__c_${f}`)].join(", ")})`
-        : "";
+    const drop = k === lists.length - 1 && temp.length > 0 ? ` EXCLUDE (${temp.join(", ")})` : "";
     return `SELECT *${drop}, ${items.join(", ")} FROM t${k}`;
   });
   return { sql, last: `t${lists.length}` };
@@ -133,6 +184,7 @@ export interface ObjectSql {
 
 /** Steps 5–6: the Silver SELECT over `mid` (valid rows only). Timestamps are µs integers here. */
 export function silverSql(o: {
+  profile: DataProfile;
   threshold: number;
   cityCountry: Readonly<Record<string, string>>;
   obj: ObjectSql;
@@ -141,7 +193,11 @@ export function silverSql(o: {
 }): string {
   const verbatim = new Set<string>(VERBATIM_FIELDS);
   const fields = SOURCE_FIELDS.map((f) => {
-    if (verbatim.has(f)) return `CASE WHEN REGEXP_LIKE(${f}, '\\S') THEN ${f} END AS ${f}`;
+    if (verbatim.has(f)) {
+      return o.profile.messy.has(f)
+        ? `CASE WHEN REGEXP_LIKE(${f}, '\\S') THEN ${f} END AS ${f}`
+        : `${f} AS ${f}`;
+    }
     if (f === "order_date" || f === "ship_date") return `CAST(__${f}_days AS DATE) AS ${f}`;
     return `__${f} AS ${f}`;
   });

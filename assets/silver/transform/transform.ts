@@ -6,7 +6,9 @@ import {
   collapseExpr,
   DEFAULT_CITY_COUNTRY,
   type ObjectSql,
+  profileSql,
   quarantineSql,
+  readProfile,
   reasonCode,
   silverSql,
   sqlString,
@@ -71,20 +73,31 @@ export function transformToSilver(
   });
 
   const combined = loaded.length === 1 && loaded[0] ? loaded[0].frame : pl.concat(loaded.map((l) => l.frame));
-  const stages = stagesSql([...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"]);
-  const ctx = pl.SQLContext({ t0: combined.withRowIndex("__idx").lazy().withColumns(collapseExpr()) });
+  const dateFormats = [...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"];
+  // A LazyFrame handed to one SQLContext cannot be registered in another: take a fresh one each time.
+  const raw = combined.withRowIndex("__idx");
+  const profile = readProfile(
+    pl.SQLContext({ t0: raw.lazy() }).execute(profileSql(dateFormats)).collectSync().toRecords()[0] ?? {},
+    dateFormats,
+  );
+  lap("profile");
+  const collapse = collapseExpr(profile);
+  const stages = stagesSql(dateFormats, profile);
+  const ctx = pl.SQLContext({ t0: collapse ? raw.lazy().withColumns(collapse) : raw.lazy() });
   stages.sql.forEach((sql, k) => {
     ctx.register(`t${k + 1}`, ctx.execute(sql));
   });
-  const mid = dedup(ctx.execute(`SELECT * FROM ${stages.last}`).collectSync(), sameHashGroups(ordered));
-  lap("rules+dedup");
+  const ruled = ctx.execute(`SELECT * FROM ${stages.last}`).collectSync();
+  lap("rules");
+  const mid = dedup(ruled, sameHashGroups(ordered));
+  lap("dedup");
 
   const obj = objectSql(ordered);
   const out = pl.SQLContext({ mid: mid.lazy() });
   if (obj.meta) out.register("meta", obj.meta.lazy());
   const common = { obj: obj.sql, processedAtUs, runId: options.runId };
   const silver = out
-    .execute(silverSql({ ...common, threshold, cityCountry }))
+    .execute(silverSql({ ...common, profile, threshold, cityCountry }))
     .withColumns(pl.col(["source_ingested_at", "processed_at"]).cast(pl.Datetime("us", "UTC")))
     .collectSync();
   lap("silver");
