@@ -162,8 +162,8 @@ export class SqliteRunStorage implements RunStorage {
 
   /**
    * One short transaction per call, committed before the promise resolves. (Committing a whole
-   * event-loop turn's events together would be ~8x cheaper, but would hold the write lock through
-   * whatever synchronous asset code runs in that turn, failing other processes' writes.)
+   * event-loop turn's events together measured several times cheaper, but would hold the write
+   * lock through whatever synchronous asset code runs in that turn, failing other processes' writes.)
    */
   async appendEvent(event: EventInput): Promise<EventRecord> {
     return this.run(() => this.appendOne(event));
