@@ -3,6 +3,7 @@ import pl from "nodejs-polars";
 import { StrataError } from "../../../engine/errors.ts";
 import { type DetectedEncoding, decodeToUtf8 } from "./decode.ts";
 import { mapHeader } from "./headers.ts";
+import { parseJsonLines } from "./jsonl.ts";
 import { type MalformedRecord, scanCsv } from "./records.ts";
 import { rowIdSeries } from "./row-id.ts";
 import { type BronzeObject, SOURCE_FIELDS } from "./types.ts";
@@ -37,6 +38,33 @@ export function readBronzeBytes(content: Uint8Array | string): Buffer {
   }
 }
 
+/** Kafka objects are JSON Lines (§2): by explicit format, a `.jsonl` key, or source system KAFKA. */
+function isJsonLines(o: BronzeObject): boolean {
+  return (
+    o.format === "jsonl" ||
+    (o.format === undefined && (o.key.endsWith(".jsonl") || o.sourceSystem === "KAFKA"))
+  );
+}
+
+function loadJsonLines(
+  object: BronzeObject,
+  objIndex: number,
+  utf8: Buffer,
+  encoding: DetectedEncoding,
+): LoadedObject {
+  const parsed = parseJsonLines(utf8, object.key);
+  const n = parsed.frame.height;
+  const frame = parsed.frame
+    .withColumns(
+      pl.Series("source_row_number", parsed.rowNumbers).cast(pl.Int64),
+      rowIdSeries(object.ingestedAtMs, object.sha256, n, parsed.rowNumbers),
+    )
+    .lazy()
+    .withColumns(pl.lit(objIndex).cast(pl.UInt32).alias("__obj"), pl.lit(false).alias("__drop"))
+    .collectSync();
+  return { frame, malformed: parsed.malformed, encoding, rowsRead: n + parsed.malformed.length };
+}
+
 /** Decode, pre-scan and parse one object with every column as Utf8 (inferSchemaLength 0). */
 export function loadBronzeObject(
   object: BronzeObject,
@@ -51,6 +79,7 @@ export function loadBronzeObject(
   };
   const { utf8, encoding } = decodeToUtf8(readBronzeBytes(object.content), object.key);
   lap("load.read+decode");
+  if (isJsonLines(object)) return loadJsonLines(object, objIndex, utf8, encoding);
   const scan = scanCsv(utf8, object.key);
   lap("load.scan");
   const mapping = mapHeader(scan.header, object.key);

@@ -147,6 +147,55 @@ describe("transformToSilver on generated data with injected errors", () => {
   });
 });
 
+describe("transformToSilver on Kafka JSON Lines objects", () => {
+  it("types events like CSV rows, keeps the newer source of a key and quarantines bad lines", () => {
+    const csv = Buffer.from(
+      "Row ID,Order ID,Order Date,Ship Date,Product ID,Sales,Quantity,Discount,Profit,City,Country\n" +
+        "1,CA-1,01/02/2013,03/02/2013,P-1,10,1,0,1,Tokyo,Japan\n",
+    );
+    const event = (o: Record<string, unknown>) =>
+      JSON.stringify({
+        event_id: "e1",
+        event_timestamp: "2026-11-25T12:00:00Z",
+        source_system: "KAFKA",
+        producer_id: "pos-7",
+        order_id: "CA-1",
+        order_date: "01/02/2013",
+        ship_date: "2013-02-04",
+        product_id: "P-1",
+        sales: 12.5,
+        quantity: 2,
+        discount: 0,
+        profit: 1.25,
+        customer_name: "Anna Häberlin",
+        ...o,
+      });
+    const jsonl = Buffer.from(`${event({})}\n{not json\n${event({ order_id: null, product_id: "P-2" })}\n`);
+    const r = run([
+      obj(csv, "bronze/sales_csv/a.csv"),
+      {
+        ...obj(jsonl, "bronze/sales_events/sales_events+0+100.jsonl", INGESTED + 60_000),
+        sourceSystem: "KAFKA",
+        startOffset: 100,
+      },
+    ]);
+    expect(r.counts.rowsRead).toBe(4);
+    expect(r.counts.byReason.duplicate_business_key).toBe(1);
+    expect(r.counts.byReason.malformed_row).toBe(1);
+    expect(r.counts.byReason.missing_order_id).toBe(1);
+    const row = r.silver.toRecords()[0];
+    expect(r.silver.height).toBe(1);
+    expect(row).toMatchObject({
+      source_system: "KAFKA",
+      sales: 12.5,
+      quantity: 2,
+      customer_name: "Anna Häberlin",
+    });
+    const q = r.quarantine.filter(pl.col("rejection_reason").eq(pl.lit("missing_order_id"))).toRecords()[0];
+    expect(JSON.parse(String(q?.extra_fields))).toMatchObject({ event_id: "e1", producer_id: "pos-7" });
+  });
+});
+
 describe("transformToSilver input handling", () => {
   const rows = sampleBytes.toString("utf8").split("\n").slice(0, 4).join("\n");
 

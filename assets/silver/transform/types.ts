@@ -75,6 +75,8 @@ export interface BronzeObject {
   readonly sourceSystem?: SourceSystem;
   /** First Kafka offset of the object (from its `<topic>+<partition>+<startOffset>` name). */
   readonly startOffset?: number;
+  /** Defaults to `jsonl` for a `.jsonl` key or a KAFKA object, else `csv`. */
+  readonly format?: "csv" | "jsonl";
 }
 
 export interface SilverTransformOptions {
