@@ -1,9 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { type CliCommand, parseFlags, StrataError } from "../../engine/index.ts";
 import { loadConfig } from "../../resources/config/config.ts";
 import { LakeDeltaTables } from "../../resources/delta/delta-tables.ts";
 import { kafkaConfigured, NO_BROKER } from "../../resources/kafka/kafka.ts";
-import { LocalObjectStore } from "../../resources/object-store/local-object-store.ts";
+import { openLake } from "../../resources/object-store/open-lake.ts";
 import { KafkaIngestor } from "../streaming/ingestor.ts";
 
 const usage = "strata stream [--quiet]";
@@ -20,8 +19,7 @@ export const streamCommand: CliCommand = {
     const parsed = parseFlags(args, { quiet: { type: "boolean" } }, usage);
     const config = loadConfig();
     if (!kafkaConfigured(config.kafka)) throw new StrataError("STRATA_ERR_KAFKA_NOT_CONFIGURED", NO_BROKER);
-    mkdirSync(config.lake.root, { recursive: true });
-    const lake = new LocalObjectStore(config.lake.root);
+    const { store: lake } = openLake(config.lake);
     const quiet = parsed.flags.quiet === true;
     const ingestor = new KafkaIngestor({
       kafka: config.kafka,

@@ -6,6 +6,7 @@ import {
   layerOf,
   type Workspace,
 } from "../../engine/index.ts";
+import { describeLake } from "../../resources/object-store/open-lake.ts";
 import { CONFIG, DELTA_TABLES, LAKE, WAREHOUSE } from "../../resources/tokens.ts";
 import type { Warehouse } from "../../resources/warehouse/warehouse.ts";
 import { SILVER_QUARANTINE_TABLE, SILVER_SALES_TABLE } from "../silver/sales.ts";
@@ -135,7 +136,7 @@ export async function printSummary(workspace: Workspace, io: CliIO): Promise<Pip
   );
   for (const name of summary.checks.failing) io.out(`  failing: ${name}`);
   io.out("Where things are");
-  io.out(`  lake (landing, bronze, silver Delta tables): ${config.lake.root}`);
+  io.out(`  lake (landing, bronze, silver Delta tables): ${describeLake(config.lake)}`);
   io.out(`  warehouse (DuckDB): ${config.warehouse.path}`);
   io.out(`  run storage: ${workspace.stateDir}/runs.sqlite`);
   io.out("Next");

@@ -8,7 +8,8 @@ import {
 } from "../../engine/index.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { activeFiles } from "../../resources/delta/read-table.ts";
-import { DELTA_TABLES, WAREHOUSE } from "../../resources/tokens.ts";
+import type { LakeFileCache } from "../../resources/object-store/lake-file-cache.ts";
+import { DELTA_TABLES, LAKE_FILES, WAREHOUSE } from "../../resources/tokens.ts";
 import type { Warehouse } from "../../resources/warehouse/warehouse.ts";
 import {
   goldAssetKey,
@@ -22,11 +23,13 @@ import type { DeclaredSource, SqlProject, SqlTest } from "./sql-project/types.ts
 
 /**
  * Points the warehouse's source relation at the active Parquet files of the Delta table's latest
- * snapshot, so a model reads exactly one committed version (never a half-written one).
+ * snapshot, so a model reads exactly one committed version (never a half-written one). On an S3
+ * lake the files are read from local copies (LakeFileCache): DuckDB reads local files only here.
  */
 async function registerSource(
   warehouse: Warehouse,
   tables: DeltaTables,
+  files: LakeFileCache,
   source: DeclaredSource,
 ): Promise<number> {
   const table = tables.table(sourceAssetKey(source));
@@ -35,11 +38,13 @@ async function registerSource(
     return -1;
   }
   const snapshot = await table.snapshot();
-  const files = activeFiles(tables.store, snapshot).map((file) => ({
-    path: file.localPath ?? file.key,
-    partitionValues: file.partitionValues,
-  }));
-  await registerDeclaredSource(warehouse, source, files);
+  const active = await Promise.all(
+    activeFiles(tables.store, snapshot).map(async (file) => ({
+      path: file.localPath ?? (await files.localPath(file.key)),
+      partitionValues: file.partitionValues,
+    })),
+  );
+  await registerDeclaredSource(warehouse, source, active);
   return snapshot.version;
 }
 
@@ -54,7 +59,7 @@ export function goldAssets(project: SqlProject): AssetDefinition[] {
       deps: upstreamAssetKeys(model),
       group: `gold_${model.config.schema}`,
       automation: upstreamAssetKeys(model).length === 0 ? onMissing() : eager(),
-      inject: [WAREHOUSE, DELTA_TABLES],
+      inject: [WAREHOUSE, DELTA_TABLES, LAKE_FILES],
       tags: {
         materialized: model.config.materialized,
         ...Object.fromEntries(model.config.tags.map((t) => [t, "true"])),
@@ -65,7 +70,12 @@ export function goldAssets(project: SqlProject): AssetDefinition[] {
         for (const name of model.sources) {
           const source = project.sources.find((s) => s.source === name.source && s.table === name.table);
           if (source) {
-            const version = await registerSource(warehouse, resolve(DELTA_TABLES), source);
+            const version = await registerSource(
+              warehouse,
+              resolve(DELTA_TABLES),
+              resolve(LAKE_FILES),
+              source,
+            );
             ctx.addMetadata({ [`${name.source}_${name.table}_delta_version`]: version });
           }
         }

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { quote, StrataError } from "../../engine/errors.ts";
+import { LAKE_KEYS, type LakeConfig, lakeConfig } from "./lake-config.ts";
+
+export type { LakeConfig } from "./lake-config.ts";
 
 /**
  * Strata's configuration, parsed once from a JSON file (optional, `strata.config.json` or
@@ -10,8 +13,8 @@ import { quote, StrataError } from "../../engine/errors.ts";
 export interface StrataConfig {
   /** Run storage, IO manager values and the embedded warehouse live here. */
   readonly stateDir: string;
-  /** The lake root: a local folder (embedded default). */
-  readonly lake: { readonly kind: "local"; readonly root: string };
+  /** The lake root: a local folder (embedded default) or s3://bucket/prefix (lake-config.ts). */
+  readonly lake: LakeConfig;
   readonly warehouse: { readonly kind: "duckdb"; readonly path: string };
   readonly silver: {
     readonly dateFormats: readonly string[];
@@ -62,7 +65,7 @@ function readConfigFile(path: string, problems: string[]): Source {
     }
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(parsed)) {
-      if (!Object.values(KEYS).some((known) => known === key))
+      if (![...Object.values(KEYS), ...Object.values(LAKE_KEYS)].some((known) => known === key))
         problems.push(`${path}: unknown setting ${quote(key)}`);
       else if (typeof value === "string" || typeof value === "number") out[key] = String(value);
       else problems.push(`${path}: setting ${quote(key)} must be a string or number`);
@@ -131,13 +134,7 @@ export function loadConfig(
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
 
   const stateDir = absolute(overrides.stateDir ?? get(KEYS.stateDir) ?? ".strata");
-  const lakeSetting = get(KEYS.lake) ?? join(stateDir, "lake");
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(lakeSetting) && !lakeSetting.startsWith("file://")) {
-    problems.push(
-      `${KEYS.lake}=${quote(lakeSetting)}: only local folders (or file://) are supported in this build`,
-    );
-  }
-  const lakeRoot = absolute(lakeSetting.replace(/^file:\/\//, ""));
+  const lake = lakeConfig(get, join(stateDir, "lake"), cwd, problems);
 
   const warehouseSetting = get(KEYS.warehouse) ?? `duckdb:${join(stateDir, "warehouse.duckdb")}`;
   const duckdb = /^duckdb:(.+)$/.exec(warehouseSetting);
@@ -163,7 +160,7 @@ export function loadConfig(
   const kafka = kafkaConfig(get, problems);
   const config: StrataConfig = {
     stateDir,
-    lake: { kind: "local", root: lakeRoot },
+    lake,
     warehouse: { kind: "duckdb", path: warehousePath },
     silver: {
       dateFormats,
