@@ -38,6 +38,9 @@ export function dataVersionOf(text: string): string {
 
 /** Values as JSON files under a folder (default `.strata/io`): small descriptors, not datasets. */
 export class FileSystemIOManager implements IOManager {
+  /** Folders known to exist: a run writes one value per asset, so mkdir is worth skipping. */
+  private readonly folders = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   private path(key: AssetKey, partition: string | undefined): string {
@@ -48,7 +51,11 @@ export class FileSystemIOManager implements IOManager {
   async handleOutput(key: AssetKey, partition: string | undefined, value: unknown): Promise<string> {
     const text = serialise(key, value);
     const path = this.path(key, partition);
-    await mkdir(dirname(path), { recursive: true });
+    const folder = dirname(path);
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+    }
     const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(temporary, text);
     await rename(temporary, path);

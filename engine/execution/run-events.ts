@@ -13,7 +13,9 @@ export type EventListener = (event: EventRecord) => void;
  * steps waiting on each write; `flush()` waits for all of them.
  */
 export class RunEventWriter {
+  private queue: EventInput[] = [];
   private chain: Promise<unknown> = Promise.resolve();
+  private scheduled = false;
   private failure: unknown;
 
   constructor(
@@ -28,11 +30,17 @@ export class RunEventWriter {
     message: string,
     fields: { assetKey?: AssetKey; partition?: string; level?: LogLevel; data?: JsonValue } = {},
   ): void {
-    const event: EventInput = { runId: this.runId, type, message, timestamp: this.clock.now(), ...fields };
+    this.queue.push({ runId: this.runId, type, message, timestamp: this.clock.now(), ...fields });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Events emitted in one turn are written in one transaction (one commit instead of one per event).
     this.chain = this.chain.then(async () => {
+      this.scheduled = false;
+      const batch = this.queue;
+      this.queue = [];
       try {
-        const record = await this.storage.appendEvent(event);
-        for (const listener of this.listeners) listener(record);
+        const records = await this.storage.appendEvents(batch);
+        for (const record of records) for (const listener of this.listeners) listener(record);
       } catch (error) {
         this.failure ??= error;
       }
@@ -41,6 +49,7 @@ export class RunEventWriter {
 
   /** Wait for every event written so far; rethrows a storage failure (a run never hides one). */
   async flush(): Promise<void> {
+    while (this.scheduled || this.queue.length > 0) await this.chain;
     await this.chain;
     if (this.failure !== undefined) throw this.failure;
   }
