@@ -6,12 +6,14 @@
 import { type Definitions, type DefinitionsContext, defineDefinitions } from "../engine/index.ts";
 import { loadConfig } from "../resources/config/config.ts";
 import { openResources } from "../resources/container.ts";
+import { kafkaConfigured } from "../resources/kafka/kafka.ts";
 import { dailyBatch } from "../schedules/daily-batch.ts";
 import { landingSensor } from "../sensors/landing.ts";
 import { BronzeSalesCsv } from "./bronze/sales-csv.ts";
 import { goldAssets, goldChecks } from "./gold/gold-assets.ts";
 import { loadGoldProject } from "./gold/project.ts";
 import { SilverSales } from "./silver/sales.ts";
+import { goldRefresh, kafkaSensor, SalesEventsStream } from "./streaming/assets.ts";
 
 export { pipelineCommands as commands } from "./commands/index.ts";
 
@@ -24,10 +26,11 @@ export async function definitions(context: Partial<DefinitionsContext> = {}): Pr
   const project = await loadGoldProject();
   const resources = await openResources(config);
   return defineDefinitions({
-    assets: [BronzeSalesCsv, SilverSales, ...goldAssets(project)],
+    assets: [BronzeSalesCsv, SilverSales, SalesEventsStream, ...goldAssets(project)],
     checks: goldChecks(project),
-    sensors: [landingSensor(config.landingSensorIntervalSeconds)],
-    schedules: [dailyBatch],
+    sensors: [landingSensor(config.landingSensorIntervalSeconds), kafkaSensor(config)],
+    // Gold's own cadence matters only when streaming rows arrive; batch Silver triggers Gold eagerly.
+    schedules: kafkaConfigured(config.kafka) ? [dailyBatch, goldRefresh] : [dailyBatch],
     resources: resources.bindings,
     teardown: resources.close,
   });

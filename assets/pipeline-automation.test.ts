@@ -42,7 +42,8 @@ describe("automation on the real pipeline", () => {
     expect(bySensor).toHaveLength(1);
     expect(bySensor[0]?.assetKeys).toEqual(["bronze/sales_csv"]);
     const materialized = new Map<AssetKey, number>();
-    for (const key of h.workspace.definitions.graph.order) {
+    // The Kafka stream assets run only when a broker is configured (none here).
+    for (const key of h.workspace.definitions.graph.order.filter((k) => !k.endsWith("/sales_events"))) {
       materialized.set(key, (await h.workspace.storage.materializations(key)).length);
     }
     for (const [key, count] of materialized) {
