@@ -9,11 +9,14 @@ import { SOURCE_FIELDS } from "../silver/transform/index.ts";
  */
 const NEWLINE = Buffer.from("\n");
 const NULL_LINE = Buffer.from("null");
+const EMPTY_LINE = Buffer.from('""');
 
 export function encodeJsonLines(values: readonly (Buffer | null)[]): Buffer {
   const parts: Buffer[] = [];
   for (const value of values) {
     if (value === null) parts.push(NULL_LINE);
+    // An empty value would be a blank line, which readers skip: store it as the JSON string "".
+    else if (value.length === 0) parts.push(EMPTY_LINE);
     else if (value.indexOf(10) >= 0) parts.push(Buffer.from(JSON.stringify(value.toString("utf8"))));
     else parts.push(value);
     parts.push(NEWLINE);

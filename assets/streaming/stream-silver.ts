@@ -156,6 +156,8 @@ async function prepare(
       ingestedAtMs: object.ingestedAtMs,
       sourceSystem: "KAFKA",
       startOffset: firstOffset,
+      // Already converted by eventsToCsv (polars, native): the transform must not parse it as JSONL.
+      format: "csv",
     },
     key: object.key,
     firstOffset,
