@@ -40,19 +40,35 @@ export class AutomationEvaluator {
       ...(await this.cronCandidates()),
       ...(await this.missingCandidates()),
     ];
-    const launched: RunRecord[] = [];
+    // Candidates of one tick that share a partition (or none) go in one run, as Dagster's
+    // automation does: fewer runs, and the plan still orders them.
+    const groups = new Map<string, { partition: string | undefined; keys: string[]; reasons: Set<string> }>();
     const requested = new Set<string>();
     for (const candidate of candidates) {
       const id = `${candidate.key}|${candidate.partition ?? ""}`;
       if (requested.has(id) || busy.has(candidate.key)) continue;
       if (!(await this.upstreamReady(candidate.key, candidate.partition, busy))) continue;
       requested.add(id);
+      const partitioning = this.graph.definition(candidate.key).spec.partitions?.id ?? "";
+      const groupId = `${partitioning}|${candidate.partition ?? ""}`;
+      const group = groups.get(groupId) ?? {
+        partition: candidate.partition,
+        keys: [],
+        reasons: new Set<string>(),
+      };
+      group.keys.push(candidate.key);
+      group.reasons.add(candidate.reason);
+      groups.set(groupId, group);
+    }
+    const launched: RunRecord[] = [];
+    for (const group of groups.values()) {
+      const reason = [...group.reasons].sort().join("+");
       launched.push(
         await this.materializer.submit({
-          selection: candidate.key,
-          origin: { kind: "automation", name: candidate.reason },
-          tags: { "strata/automation": candidate.reason },
-          ...(candidate.partition !== undefined && { partition: candidate.partition }),
+          selection: group.keys.join(","),
+          origin: { kind: "automation", name: reason },
+          tags: { "strata/automation": reason },
+          ...(group.partition !== undefined && { partition: group.partition }),
         }),
       );
     }
