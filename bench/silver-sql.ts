@@ -63,7 +63,7 @@ WITH src AS (
     CASE WHEN regexp_full_match(trim(quantity), '[+-]?\\d+') THEN try_cast(trim(quantity) AS BIGINT) END AS t_quantity,
     CASE WHEN regexp_full_match(trim(row_id), '[+-]?\\d+') THEN try_cast(trim(row_id) AS BIGINT) END AS t_row_id
   FROM src
-), reasoned AS (
+), reasoned AS MATERIALIZED (
   SELECT *, CASE
     WHEN s_order_id IS NULL THEN 'missing_order_id'
     WHEN s_product_id IS NULL THEN 'missing_product_id'
@@ -76,16 +76,23 @@ WITH src AS (
       OR ${unparseable("row_id", "t_row_id")} THEN 'malformed_row'
   END AS reason0
   FROM typed
+), candidates AS (
+  -- Same algorithm as ours: only valid rows whose (order_id, product_id) repeats can be duplicates.
+  SELECT rn, ${rawCols}, s_order_id, s_product_id FROM reasoned
+  WHERE reason0 IS NULL AND (s_order_id, s_product_id) IN (
+    SELECT (s_order_id, s_product_id) FROM reasoned WHERE reason0 IS NULL
+    GROUP BY s_order_id, s_product_id HAVING count(*) > 1)
 ), tier1 AS (
-  SELECT *, reason0 IS NULL AND row_number() OVER (PARTITION BY reason0 IS NULL, ${rawCols} ORDER BY rn) > 1 AS dup1
-  FROM reasoned
+  SELECT rn, s_order_id, s_product_id,
+    row_number() OVER (PARTITION BY ${rawCols} ORDER BY rn) > 1 AS dup1
+  FROM candidates
 ), tier2 AS (
-  SELECT *, reason0 IS NULL AND NOT dup1 AND row_number() OVER (
-    PARTITION BY reason0 IS NULL AND NOT dup1, s_order_id, s_product_id ORDER BY rn DESC) > 1 AS dup2
+  SELECT rn, dup1, NOT dup1 AND row_number() OVER (
+    PARTITION BY NOT dup1, s_order_id, s_product_id ORDER BY rn DESC) > 1 AS dup2
   FROM tier1
 )
-SELECT *, CASE WHEN dup1 THEN 'duplicate_row' WHEN dup2 THEN 'duplicate_business_key' ELSE reason0 END AS reason
-FROM tier2`;
+SELECT reasoned.*, CASE WHEN dup1 THEN 'duplicate_row' WHEN dup2 THEN 'duplicate_business_key' ELSE reason0 END AS reason
+FROM reasoned LEFT JOIN tier2 USING (rn)`;
   const hx = "lpad(to_hex(h1), 16, '0')";
   const silver = `
 CREATE OR REPLACE TABLE silver AS

@@ -1,6 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { generateSalesCsv, ROWS_1X } from "../assets/data-gen/generate.ts";
@@ -24,6 +26,15 @@ const CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
 const SEED = 2026;
 const INGESTED_MS = Date.UTC(2026, 10, 25, 2, 0, 0);
 const GOAL_RATIO = 0.8;
+
+function packageVersion(name: string): string {
+  try {
+    const pkg: unknown = createRequire(import.meta.url)(`${name}/package.json`);
+    return typeof pkg === "object" && pkg !== null && "version" in pkg ? String(pkg.version) : "?";
+  } catch {
+    return "?";
+  }
+}
 
 export interface EngineRun {
   readonly engine: "polars" | "duckdb";
@@ -197,6 +208,14 @@ export async function benchSilver(options: BenchSilverOptions = {}): Promise<Sca
   const log = options.log ?? ((l: string) => console.log(l));
   const results: ScaleResult[] = [];
   const problems: string[] = [];
+  // Shared 2-core machines are noisy: record what the numbers were measured on.
+  log(
+    `env: ${cpus().length} cpus, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join("/")}, node ${process.version}, ` +
+      `nodejs-polars ${packageVersion("nodejs-polars")}, @duckdb/node-api ${packageVersion("@duckdb/node-api")} (threads=2), ` +
+      `errors ${errors}, reps ${reps}, timed span excludes module load`,
+  );
   for (const scale of scales) {
     const inp = await input(scale, errors);
     const runs: Record<"polars" | "duckdb", EngineRun[]> = { polars: [], duckdb: [] };
@@ -219,11 +238,15 @@ export async function benchSilver(options: BenchSilverOptions = {}): Promise<Sca
     );
   }
   const at = (s: number) => results.find((r) => r.scale === s);
-  const one = at(1);
-  const ten = at(10);
-  if (one && ten) {
+  for (const [hi, lo] of [
+    [10, 1],
+    [100, 10],
+  ] as const) {
+    const a = at(hi);
+    const b = at(lo);
+    if (!a || !b) continue;
     log(
-      `scaling t(10x)/t(1x): polars ${(ten.polars.wallMs / one.polars.wallMs).toFixed(1)}, duckdb ${(ten.duckdb.wallMs / one.duckdb.wallMs).toFixed(1)}`,
+      `scaling t(${hi}x)/t(${lo}x): polars ${(a.polars.wallMs / b.polars.wallMs).toFixed(1)}, duckdb ${(a.duckdb.wallMs / b.duckdb.wallMs).toFixed(1)}`,
     );
   }
   const largest = results[results.length - 1];

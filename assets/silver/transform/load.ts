@@ -60,7 +60,7 @@ function loadJsonLines(
       rowIdSeries(object.ingestedAtMs, object.sha256, n, parsed.rowNumbers),
     )
     .lazy()
-    .withColumns(pl.lit(objIndex).cast(pl.UInt32).alias("__obj"), pl.lit(false).alias("__drop"))
+    .withColumns(pl.lit(objIndex).cast(pl.Int32).alias("__obj"), pl.lit(false).alias("__drop"))
     .collectSync();
   return { frame, malformed: parsed.malformed, encoding, rowsRead: n + parsed.malformed.length };
 }
@@ -110,35 +110,37 @@ export function loadBronzeObject(
     rename[names[index] ?? ""] = `__x_${name}`;
     extraNames.push(`__x_${name}`);
   }
-  const nullStr = pl.lit(null).cast(pl.Utf8);
-  const extraJson =
-    extraNames.length > 0
-      ? pl
-          .struct(extraNames.map((x) => pl.col(x).alias(x.slice(4))))
-          .struct.jsonEncode()
-          .alias("extra_fields")
-      : nullStr.alias("extra_fields");
   const withNumbers = scan.rowNumbers
     ? parsed.rename(rename).withColumn(pl.Series("source_row_number", scan.rowNumbers))
     : parsed.rename(rename).withRowIndex("source_row_number", 1);
   lap("load.columns");
   const ids = rowIdSeries(object.ingestedAtMs, object.sha256, n, scan.rowNumbers);
   lap("load.row_id");
-  const frame = withNumbers
-    .withColumn(ids)
-    .lazy()
-    .select(
-      ...SOURCE_FIELDS.map((f) => (mapping.absent.includes(f) ? nullStr.alias(f) : pl.col(f))),
-      extraJson,
-      pl.col("source_row_number").cast(pl.Int64),
-      pl.col("row_id"),
-      pl.lit(objIndex).cast(pl.UInt32).alias("__obj"),
-      // Ragged mode: malformed records were parsed along (see ScannedCsv.ragged) and are dropped by rule.
-      (scan.dropRows.length > 0
-        ? pl.col("source_row_number").isIn(pl.lit(pl.Series(scan.dropRows)))
-        : pl.lit(false)
-      ).alias("__drop"),
-    )
+  let base = withNumbers.withColumn(ids).lazy();
+  if (extraNames.length > 0) {
+    base = base.withColumns(
+      pl
+        .struct(extraNames.map((x) => pl.col(x).alias(x.slice(4))))
+        .struct.jsonEncode()
+        .alias("extra_fields"),
+    );
+  }
+  // The final column set as SQL (no per-column Expr wrappers). In ragged mode the malformed records
+  // were parsed along (see ScannedCsv.ragged) and are flagged `__drop`, to be excluded by rule.
+  const absent = new Set<string>(mapping.absent);
+  const select = [
+    ...SOURCE_FIELDS.map((f) => (absent.has(f) ? `CAST(NULL AS VARCHAR) AS ${f}` : f)),
+    extraNames.length > 0 ? "extra_fields" : "CAST(NULL AS VARCHAR) AS extra_fields",
+    "CAST(source_row_number AS BIGINT) AS source_row_number",
+    "row_id",
+    `CAST(${objIndex} AS INT) AS __obj`,
+    scan.dropRows.length > 0
+      ? `source_row_number IN (${scan.dropRows.join(", ")}) AS __drop`
+      : "FALSE AS __drop",
+  ];
+  const frame = pl
+    .SQLContext({ t: base })
+    .execute(`SELECT ${select.join(", ")} FROM t`)
     .collectSync();
   return {
     frame,

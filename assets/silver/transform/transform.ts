@@ -103,10 +103,10 @@ export function transformToSilver(
   lap("silver");
   const rejected = out
     .execute(quarantineSql(common))
-    .withColumns(pl.col("quarantined_at").cast(pl.Datetime("us", "UTC")), pl.col("__obj").cast(pl.UInt32))
+    .withColumns(pl.col("quarantined_at").cast(pl.Datetime("us", "UTC")), pl.col("__obj").cast(pl.Int32))
     .collectSync();
   const malformed = malformedFrame(loaded, ordered, options.runId, processedAtUs);
-  const quarantine = (malformed.height > 0 ? pl.concat([rejected, malformed]) : rejected)
+  const quarantine = (malformed ? pl.concat([rejected, malformed]) : rejected)
     .sort(["__obj", "source_row_number"])
     .drop("__obj");
 
@@ -221,7 +221,7 @@ function objectSql(ordered: readonly BronzeObject[]): { sql: ObjectSql; meta: pl
     };
   }
   const meta = pl.DataFrame([
-    pl.Series("__m_obj", Uint32Array.from(ordered.map((_, i) => i))),
+    pl.Series("__m_obj", Int32Array.from(ordered.map((_, i) => i))),
     pl.Series(
       "__m_key",
       ordered.map((o) => o.key),
@@ -245,40 +245,29 @@ function objectSql(ordered: readonly BronzeObject[]): { sql: ObjectSql; meta: pl
   };
 }
 
-/** Rows the pre-scan could not split into fields: raw text in `raw_line`, field columns NULL. */
+/**
+ * Rows the pre-scan could not split into fields: raw text in `raw_line`, field columns NULL. Built as
+ * four columns plus one SQL SELECT, in the quarantine's column order.
+ */
 function malformedFrame(
   loaded: readonly LoadedObject[],
   ordered: readonly BronzeObject[],
   runId: string,
   processedAtUs: number,
-): pl.DataFrame {
+): pl.DataFrame | null {
   const rows: Array<{ m: MalformedRecord; obj: number }> = loaded.flatMap((l, obj) =>
     l.malformed.map((m) => ({ m, obj })),
   );
-  const n = rows.length;
-  const nullStr = (name: string): pl.Series => pl.Series(name, new Array<null>(n).fill(null), pl.Utf8);
-  return pl.DataFrame([
-    ...SOURCE_FIELDS.map(nullStr),
-    nullStr("extra_fields"),
+  if (rows.length === 0) return null;
+  const small = pl.DataFrame([
     pl.Series(
       "raw_line",
       rows.map((r) => r.m.rawLine),
       pl.Utf8,
     ),
-    pl.Series("rejection_reason", new Array<string>(n).fill("malformed_row"), pl.Utf8),
     pl.Series(
       "rejection_detail",
       rows.map((r) => r.m.detail),
-      pl.Utf8,
-    ),
-    pl.Series(
-      "source_system",
-      rows.map((r) => ordered[r.obj]?.sourceSystem ?? "BATCH"),
-      pl.Utf8,
-    ),
-    pl.Series(
-      "source_object",
-      rows.map((r) => ordered[r.obj]?.key ?? ""),
       pl.Utf8,
     ),
     pl.Series(
@@ -286,16 +275,20 @@ function malformedFrame(
       rows.map((r) => r.m.rowNumber),
       pl.Int64,
     ),
-    pl.Series("run_id", new Array<string>(n).fill(runId), pl.Utf8),
-    pl
-      .Series("quarantined_at", new Array<number>(n).fill(processedAtUs), pl.Int64)
-      .cast(pl.Datetime("us", "UTC")),
-    pl.Series(
-      "__obj",
-      rows.map((r) => r.obj),
-      pl.UInt32,
-    ),
+    pl.Series("__obj", Int32Array.from(rows.map((r) => r.obj))),
   ]);
+  const provenance = objectSql(ordered);
+  const ctx = pl.SQLContext({ mid: small.lazy() });
+  if (provenance.meta) ctx.register("meta", provenance.meta.lazy());
+  const o = provenance.sql;
+  const sql = `SELECT ${SOURCE_FIELDS.map((f) => `CAST(NULL AS VARCHAR) AS ${f}`).join(", ")},
+    CAST(NULL AS VARCHAR) AS extra_fields, raw_line, 'malformed_row' AS rejection_reason, rejection_detail,
+    ${o.system} AS source_system, ${o.key} AS source_object, source_row_number,
+    ${sqlString(runId)} AS run_id, ${Math.round(processedAtUs)} AS quarantined_at, __obj FROM ${o.from}`;
+  return ctx
+    .execute(sql)
+    .withColumns(pl.col("quarantined_at").cast(pl.Datetime("us", "UTC")))
+    .collectSync();
 }
 
 export function zeroCounts(): Record<RejectionReason, number> {
