@@ -65,11 +65,37 @@ export async function readManifestByContent(
   return bytes === undefined ? undefined : parseManifest(bytes, key);
 }
 
+/**
+ * Day-index records already read, by lake and key. A record is written once (put-if-absent) and
+ * never changed, so a cached copy is never stale; without it a day of N objects ingested one run
+ * at a time would read N²/2 records from the lake. Bounded: the oldest entries are dropped first.
+ */
+const recordCache = new Map<string, ManifestRecord>();
+const RECORD_CACHE_LIMIT = 200_000;
+const READ_CONCURRENCY = 16;
+
+async function cachedRecord(lake: ObjectStore, key: string): Promise<ManifestRecord> {
+  const id = `${lake.url}\n${key}`;
+  const cached = recordCache.get(id);
+  if (cached !== undefined) return cached;
+  const record = parseManifest(await lake.get(key), key);
+  recordCache.set(id, record);
+  if (recordCache.size > RECORD_CACHE_LIMIT) {
+    const oldest = recordCache.keys().next();
+    if (oldest.done !== true) recordCache.delete(oldest.value);
+  }
+  return record;
+}
+
 /** Every object ingested on a day, oldest first (ties by hash): Silver processes them in this order. */
 export async function manifestsOfDay(lake: ObjectStore, partition: string): Promise<ManifestRecord[]> {
+  const keys: string[] = [];
+  for await (const info of lake.list(`${ROOT}/day=${partition}/`)) keys.push(info.key);
   const records: ManifestRecord[] = [];
-  for await (const info of lake.list(`${ROOT}/day=${partition}/`)) {
-    records.push(parseManifest(await lake.get(info.key), info.key));
+  for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
+    records.push(
+      ...(await Promise.all(keys.slice(i, i + READ_CONCURRENCY).map((key) => cachedRecord(lake, key)))),
+    );
   }
   return records.sort((a, b) => a.ingestedAt - b.ingestedAt || a.sha256.localeCompare(b.sha256));
 }

@@ -14,6 +14,8 @@ import {
 } from "./manifest.ts";
 
 export const LANDING_PREFIX = "landing/sales/";
+/** Set by the landing sensor on the runs it requests (sensors/landing.ts): the object to ingest. */
+export const LANDING_KEY_TAG = "strata/landing-key";
 
 /** What Bronze hands to Silver for a day: every object ingested that day, oldest first. */
 export interface BronzeDay {
@@ -53,11 +55,10 @@ export class BronzeSalesCsv {
       );
     let ingested = 0;
     let alreadyIngested = 0;
-    for await (const landed of this.lake.list(LANDING_PREFIX)) {
-      if (dayOf(landed.lastModified) !== partition) continue;
-      const outcome = await this.ingest(ctx, landed.key, partition);
+    for (const landingKey of await this.landed(ctx, partition)) {
+      const outcome = await this.ingest(ctx, landingKey, partition);
       if (outcome === "ingested") ingested++;
-      else alreadyIngested++;
+      else if (outcome === "duplicate") alreadyIngested++;
     }
     const objects = await manifestsOfDay(this.lake, partition);
     ctx.addMetadata({
@@ -71,12 +72,32 @@ export class BronzeSalesCsv {
     return { partition, objects };
   }
 
+  /**
+   * The landing objects this run ingests: the one object a sensor run names in its tags (the sensor
+   * requests a run per object, so a day of N objects costs N small runs, not N listings of the
+   * day), or every object that landed on the partition's day (schedule, backfill, manual run).
+   */
+  private async landed(ctx: AssetContext, partition: string): Promise<string[]> {
+    const named = ctx.tags[LANDING_KEY_TAG];
+    if (named !== undefined && named.startsWith(LANDING_PREFIX)) return [named];
+    const keys: string[] = [];
+    for await (const landed of this.lake.list(LANDING_PREFIX)) {
+      if (dayOf(landed.lastModified) === partition) keys.push(landed.key);
+    }
+    return keys;
+  }
+
   private async ingest(
     ctx: AssetContext,
     landingKey: string,
     partition: string,
-  ): Promise<"ingested" | "duplicate"> {
-    const bytes = await this.lake.get(landingKey);
+  ): Promise<"ingested" | "duplicate" | "gone"> {
+    const bytes = await this.lake.getIfExists(landingKey);
+    if (bytes === undefined) {
+      // Removed from the landing zone after the sensor listed it: nothing left to ingest.
+      ctx.log.warn(`${landingKey} is no longer in the landing zone; nothing ingested`);
+      return "gone";
+    }
     if (bytes.length === 0) {
       throw new StrataError(
         "STRATA_ERR_SILVER_TRUNCATED",
