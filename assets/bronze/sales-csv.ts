@@ -79,7 +79,7 @@ export class BronzeSalesCsv {
    */
   private async landed(ctx: AssetContext, partition: string): Promise<string[]> {
     const named = ctx.tags[LANDING_KEY_TAG];
-    if (named !== undefined && named.startsWith(LANDING_PREFIX)) return [named];
+    if (named?.startsWith(LANDING_PREFIX)) return [named];
     const keys: string[] = [];
     for await (const landed of this.lake.list(LANDING_PREFIX)) {
       if (dayOf(landed.lastModified) === partition) keys.push(landed.key);
