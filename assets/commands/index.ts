@@ -1,4 +1,5 @@
 import type { CliCommand } from "../../engine/index.ts";
+import { devCommand } from "../../server/dev-command.ts";
 import { demoCommand } from "./demo.ts";
 import { generateCommand } from "./generate.ts";
 import { ingestCommand } from "./ingest.ts";
@@ -15,4 +16,6 @@ export const pipelineCommands: Readonly<Record<string, CliCommand>> = {
   sql: sqlCommand,
   produce: produceCommand,
   stream: streamCommand,
+  // The UI and the daemon in one process; the server lives in server/ so the engine never imports it.
+  dev: devCommand,
 };
