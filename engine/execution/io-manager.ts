@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { AssetKey } from "../definitions/asset-key.ts";
@@ -56,7 +56,8 @@ export class FileSystemIOManager implements IOManager {
       await mkdir(folder, { recursive: true });
       this.folders.add(folder);
     }
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per write: two runs of one process can store the same partition in the same millisecond.
+    const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(temporary, text);
     await rename(temporary, path);
     return dataVersionOf(text);
