@@ -21,7 +21,7 @@ export async function automationPage(workspace: Workspace): Promise<string> {
     sections.push(html`<section><h2>${kind === "sensor" ? "Sensors" : "Schedules"}</h2>
 ${views.length === 0 ? html`<p class="empty">None defined.</p>` : ""}
 ${views.map(
-  (v) => html`<article class="instigator" data-instigator="${v.name}" data-running="${v.running}">
+  (v) => html`<article class="instigator" data-instigator="${v.name}" data-running="${String(v.running)}">
 <h3>${v.name} ${badge(v.running ? "running" : "stopped")}
 <button class="small" data-post="/api/${kind}s/${v.name}/${v.running ? "stop" : "start"}">${v.running ? "Stop" : "Start"}</button></h3>
 <p>target <code>${v.target}</code>${"cron" in v ? html` · cron <code>${v.cron}</code> ${v.timezone}` : ""}${
