@@ -41,7 +41,7 @@ function timeline(run: RunRecord, steps: readonly StepView[], now: number): Html
   const label = 230;
   const row = 24;
   const x = (t: number) => label + ((t - start) / (end - start)) * (width - label - 10);
-  return html`<svg id="timeline" viewBox="0 0 ${width} ${steps.length * row + 24}" width="100%" role="img" aria-label="step timeline">
+  return html`<svg id="timeline" viewBox="0 0 ${width} ${steps.length * row + 24}" width="${width}" role="img" aria-label="step timeline">
 ${steps.map((s, i) => {
   const from = x(s.startedAt ?? start);
   const to = x(s.endedAt ?? (s.startedAt !== undefined ? now : start));
