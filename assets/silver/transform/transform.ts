@@ -120,6 +120,12 @@ export function transformToSilver(
   }
   lap("quarantine");
   const rowsRead = loaded.reduce((sum, l) => sum + l.rowsRead, 0);
+  if (rowsRead !== silver.height + quarantine.height) {
+    // Every row read must land in exactly one output (the reconciliation check relies on it).
+    throw new Error(
+      `Silver transform lost rows: read ${rowsRead}, silver ${silver.height}, quarantine ${quarantine.height}.`,
+    );
+  }
   return {
     silver,
     quarantine,
