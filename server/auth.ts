@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { StrataError } from "../engine/index.ts";
+import { quote, StrataError } from "../engine/index.ts";
 
 export interface UiToken {
   readonly token: string;
@@ -13,12 +13,25 @@ export interface UiToken {
 
 const TOKEN_FILE = "ui-token";
 
-function fromConfigFile(cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+/** A STRATA_* setting from the environment, else from strata.config.json (as the pipeline's config reads them). */
+export function uiSetting(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): string | undefined {
+  const fromEnv = env[name];
+  if (fromEnv !== undefined) return fromEnv;
   const path = resolve(cwd, env.STRATA_CONFIG ?? "strata.config.json");
   if (!existsSync(path)) return undefined;
-  const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
-  if (typeof parsed !== "object" || parsed === null || !("STRATA_UI_TOKEN" in parsed)) return undefined;
-  return typeof parsed.STRATA_UI_TOKEN === "string" ? parsed.STRATA_UI_TOKEN : undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new StrataError("STRATA_ERR_CONFIG", `${quote(path)} is not valid JSON.`);
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const value = Object.entries(parsed).find(([key]) => key === name)?.[1];
+  return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
 }
 
 /**
@@ -27,7 +40,7 @@ function fromConfigFile(cwd: string, env: NodeJS.ProcessEnv): string | undefined
  * there with mode 0600 (so other local users cannot read it).
  */
 export function resolveUiToken(stateDir: string, env = process.env, cwd = process.cwd()): UiToken {
-  const configured = env.STRATA_UI_TOKEN ?? fromConfigFile(cwd, env);
+  const configured = uiSetting("STRATA_UI_TOKEN", env, cwd);
   if (configured !== undefined) {
     if (configured.length < 16) {
       throw new StrataError(

@@ -1,4 +1,5 @@
 import { type CliCommand, intFlag, parseFlags, quote, StrataError, stringFlag } from "../engine/index.ts";
+import { uiSetting } from "./auth.ts";
 
 function port(value: string | undefined): number {
   const number = Number(value ?? 3000);
@@ -32,8 +33,8 @@ export const devCommand: CliCommand = {
     const [workspace, { startDev, tokenNotice }] = await Promise.all([open(), import("./dev.ts")]);
     const openMs = performance.now() - opened;
     const server = await startDev(workspace, {
-      host: stringFlag(parsed, "host") ?? process.env.STRATA_UI_HOST ?? "127.0.0.1",
-      port: port(stringFlag(parsed, "port") ?? process.env.STRATA_UI_PORT),
+      host: stringFlag(parsed, "host") ?? uiSetting("STRATA_UI_HOST") ?? "127.0.0.1",
+      port: port(stringFlag(parsed, "port") ?? uiSetting("STRATA_UI_PORT")),
       daemon: parsed.flags["no-daemon"] !== true,
       loopIntervalMs: intFlag(parsed, "interval-ms", 1000),
       maxConcurrentRuns: intFlag(parsed, "max-runs", 2),

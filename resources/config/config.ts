@@ -53,6 +53,10 @@ const KEYS = {
   kafkaBatchRecords: "STRATA_KAFKA_BATCH_MAX_RECORDS",
   kafkaBatchMs: "STRATA_KAFKA_BATCH_MAX_MS",
   kafkaSensorInterval: "STRATA_KAFKA_SENSOR_INTERVAL_SECONDS",
+  // Read by server/ (strata dev), listed so that strata.config.json may hold them too.
+  uiToken: "STRATA_UI_TOKEN",
+  uiHost: "STRATA_UI_HOST",
+  uiPort: "STRATA_UI_PORT",
 } as const;
 
 function readConfigFile(path: string, problems: string[]): Source {
