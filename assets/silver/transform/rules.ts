@@ -164,11 +164,15 @@ export function stagesSql(dateFormats: readonly string[], p: DataProfile): { sql
     trim: (f) => p.messy.has(f),
     uses: (f, gi) => p.dateGroups.get(f)?.includes(gi) ?? false,
   });
-  const lists: string[][] = [standardiseAndTypeSql(p), ...dates.stages, [reasonSql(p)]];
+  // Only a valid row whose (order_id, product_id) repeats among valid rows can be a duplicate of
+  // either tier (see dedup in transform.ts).
+  const maybeDup =
+    "(__reason IS NULL AND COUNT(*) OVER (PARTITION BY __reason IS NULL, __order_id, __product_id) > 1) AS __maybe_dup";
+  const lists: string[][] = [standardiseAndTypeSql(p), ...dates.stages, [reasonSql(p)], [maybeDup]];
   const collapsed = COLLAPSED_FIELDS.filter((f) => p.messy.has(f)).map((f) => `__c_${f}`);
   const temp = [...dates.temp, ...collapsed];
   const sql = lists.map((items, k) => {
-    const drop = k === lists.length - 1 && temp.length > 0 ? ` EXCLUDE (${temp.join(", ")})` : "";
+    const drop = k === lists.length - 2 && temp.length > 0 ? ` EXCLUDE (${temp.join(", ")})` : "";
     return `SELECT *${drop}, ${items.join(", ")} FROM t${k}`;
   });
   return { sql, last: `t${lists.length}` };

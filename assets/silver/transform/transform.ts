@@ -144,16 +144,17 @@ export function transformToSilver(
  * the last, which is the newest source (frame order = source age).
  */
 function dedup(mid: pl.DataFrame, sameHash: readonly number[] | null): pl.DataFrame {
-  const cand = pl.col("__reason").isNull();
-  const keys = [pl.col("__order_id"), pl.col("__product_id")];
-  const small = mid
-    .lazy()
-    .filter(cand.and(pl.struct([cand, ...keys]).isDuplicated()))
-    .select("__idx", "__obj", "source_row_number", "__order_id", "__product_id", ...SOURCE_FIELDS)
+  // `__maybe_dup` (rules.ts): a valid row whose key occurs more than once among valid rows.
+  const small = pl
+    .SQLContext({ mid: mid.lazy() })
+    .execute(
+      `SELECT __idx, __obj, source_row_number, __order_id, __product_id, ${SOURCE_FIELDS.join(", ")} FROM mid WHERE __maybe_dup`,
+    )
     .collectSync();
   if (small.height === 0) return mid;
+  const keys = [pl.col("__order_id"), pl.col("__product_id")];
   let seenBefore = pl
-    .struct(SOURCE_FIELDS.map((f) => pl.col(f)))
+    .struct(pl.col([...SOURCE_FIELDS]))
     .isFirstDistinct()
     .not();
   if (sameHash) {
