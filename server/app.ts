@@ -118,8 +118,11 @@ export function buildApp(workspace: Workspace, options: AppOptions): FastifyInst
   staticRoutes(app);
   pageRoutes(app, workspace);
 
-  app.addHook("onClose", async () => {
+  // SSE responses never finish by themselves: end them before the server waits for its connections.
+  app.addHook("preClose", async () => {
     for (const end of [...streams]) end();
+  });
+  app.addHook("onClose", async () => {
     live.close();
     await launcher.drain();
   });

@@ -97,9 +97,7 @@ describe("the asset UI in headless Chromium", () => {
     await page.click("#latest-run a");
     await page.waitForSelector('#run-status[data-status="success"]');
     expect(
-      await page
-        .locator('#timeline [data-step="silver/sales[' + partition + ']"]')
-        .getAttribute("data-status"),
+      await page.locator(`#timeline [data-step="silver/sales[${partition}]"]`).getAttribute("data-status"),
     ).toBe("success");
     expect(await page.locator("#run-log tbody tr").count()).toBeGreaterThan(4);
     await shot(page, "06-run.png");
