@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from "fastify";
-import type { Workspace } from "../engine/index.ts";
+import { quote, StrataError, type Workspace } from "../engine/index.ts";
 import { assetRoutes } from "./api/assets.ts";
 import { instigatorRoutes } from "./api/instigators.ts";
 import { runRoutes } from "./api/runs.ts";
@@ -20,6 +20,11 @@ export interface AppOptions {
   readonly pollMs?: number;
   /** Whether a daemon is running alongside (reported by /api/health). */
   readonly daemon?: () => boolean;
+  /**
+   * Host names the Host header may carry (DNS-rebinding protection: another site's page must not
+   * read the API through a name that resolves to loopback). Unset: any host (tests, inject()).
+   */
+  readonly allowedHostnames?: readonly string[];
   /** Where unexpected errors go (with their stack); default stderr. Never sent to clients. */
   readonly log?: (message: string) => void;
 }
@@ -32,6 +37,14 @@ const SECURITY_HEADERS = {
   "content-security-policy":
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
 };
+
+/** "localhost:3000" → "localhost", "[::1]:3000" → "::1". */
+function hostnameOf(host: string | undefined): string {
+  const value = host ?? "";
+  if (value.startsWith("[")) return value.slice(1, value.indexOf("]"));
+  const colon = value.lastIndexOf(":");
+  return colon === -1 ? value : value.slice(0, colon);
+}
 
 /**
  * The asset UI and its JSON API over one workspace. Never listens: `server/main.ts` (strata dev)
@@ -54,7 +67,14 @@ export function buildApp(workspace: Workspace, options: AppOptions): FastifyInst
       log(`strata ui: launched work failed: ${error instanceof Error ? error.message : String(error)}`),
   });
 
+  const allowed = options.allowedHostnames === undefined ? undefined : new Set(options.allowedHostnames);
   app.addHook("onRequest", async (request) => {
+    if (allowed && !allowed.has(hostnameOf(request.headers.host))) {
+      throw new StrataError(
+        "STRATA_ERR_UNAUTHORIZED",
+        `host ${quote(request.headers.host ?? "")} is not one this server answers to; open it as http://127.0.0.1:<port>.`,
+      );
+    }
     if (request.method !== "GET" && request.method !== "HEAD" && request.url.startsWith("/api/"))
       checkBearer(request.headers.authorization, options.token);
   });

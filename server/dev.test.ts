@@ -23,6 +23,13 @@ describe("strata dev", () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.token.source).toBe("generated");
     expect(tokenNotice(server.token)).toContain(server.token.token); // printed once, when generated
+    const rebound = await server.app.inject({
+      method: "GET",
+      url: "/api/health",
+      headers: { host: "evil.example:3000" },
+    });
+    expect(rebound.statusCode).toBe(401);
+    expect(rebound.json().code).toBe("STRATA_ERR_UNAUTHORIZED");
     const health = await fetch(`${server.url}/api/health`);
     expect(await health.json()).toMatchObject({ status: "ok", daemon: true });
     // The daemon ticks the sensor: its skipped tick shows up in the API.

@@ -42,6 +42,10 @@ export async function startDev(workspace: Workspace, options: DevOptions): Promi
     backfills: daemon ? "daemon" : "inline",
     daemon: () => daemon !== undefined,
     log: options.log,
+    // Bound to all interfaces, any name may reach it; otherwise only its own names are answered.
+    ...(!["0.0.0.0", "::"].includes(options.host) && {
+      allowedHostnames: [...LOOPBACK, options.host],
+    }),
   });
   await app.listen({ host: options.host, port: options.port });
   daemon?.start();

@@ -123,6 +123,22 @@ describe("the asset UI in headless Chromium", () => {
     await page.close();
   }, 120_000);
 
+  test("the backfill dialog launches a backfill; the runs page shows it complete without a reload", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${base}/runs`);
+    await page.click('main button[data-open="backfill-dialog"]');
+    const dialog = page.locator("#backfill-dialog");
+    await dialog.locator('input[name="selection"]').fill("bronze/sales_csv");
+    await dialog.locator('input[name="from"]').fill(partition);
+    await dialog.locator('input[name="to"]').fill(partition);
+    expect(await dialog.locator('input[name="token"]').inputValue()).toBe(TEST_TOKEN); // remembered
+    await dialog.locator("button[data-submit]").click();
+    await page.waitForSelector("#toast:not([hidden])");
+    await page.waitForSelector("#backfills tr[data-backfill] .status-completed", { timeout: 60_000 });
+    await shot(page, "08-backfill.png");
+    await page.close();
+  }, 120_000);
+
   test("sensors and schedules: tick history and toggles", async () => {
     const page = await browser.context.newPage();
     await page.goto(`${base}/automation`);
@@ -132,7 +148,7 @@ describe("the asset UI in headless Chromium", () => {
     await expect
       .poll(() => page.locator('[data-instigator="landing_sales"]').getAttribute("data-running"))
       .toBe("false");
-    await shot(page, "08-automation.png");
+    await shot(page, "09-automation.png");
     await page.locator('[data-instigator="landing_sales"] button[data-post]').click();
     await expect
       .poll(() => page.locator('[data-instigator="landing_sales"]').getAttribute("data-running"))
@@ -171,7 +187,7 @@ describe("the asset UI in headless Chromium", () => {
     );
     expect(nodes).toBe(1000);
     await page.click('[data-zoom="fit"]');
-    await shot(page, "09-lineage-1000.png");
+    await shot(page, "10-lineage-1000.png");
     await page.close();
   }, 120_000);
 });
