@@ -24,6 +24,7 @@ import { silverSql } from "./silver-sql.ts";
 const THIS_FILE = fileURLToPath(import.meta.url);
 const CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
 const SEED = 2026;
+const GENERATOR_VERSION = 1;
 const INGESTED_MS = Date.UTC(2026, 10, 25, 2, 0, 0);
 const GOAL_RATIO = 0.8;
 
@@ -72,11 +73,12 @@ async function sha256File(path: string): Promise<string> {
 
 /** Generated inputs are cached with their expected counts; the generator is deterministic per seed. */
 async function input(scale: number, errors: number): Promise<CachedInput> {
-  const path = `${CACHE}silver_${scale}x_seed${SEED}_err${errors}.csv`;
+  // Bump GENERATOR_VERSION when the generator's output changes, so cached inputs and expected counts are rebuilt.
+  const path = `${CACHE}silver_${scale}x_seed${SEED}_err${errors}_v${GENERATOR_VERSION}.csv`;
   const meta = `${path}.json`;
   if (existsSync(path) && existsSync(meta)) {
     const cached: CachedInput = JSON.parse(readFileSync(meta, "utf8"));
-    if (statSync(path).size === cached.bytes) return cached;
+    if (statSync(path).size === cached.bytes) return { ...cached, path };
   }
   const g = generateSalesCsv({
     rows: ROWS_1X * scale,

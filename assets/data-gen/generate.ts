@@ -52,7 +52,6 @@ const PRIORITIES: ReadonlyArray<readonly [string, number]> = [
   ["Low", 5],
 ];
 const DAY_MS = 86_400_000;
-const FIRST_DAY = Date.UTC(2010, 11, 1) / DAY_MS; // leaves room for injected ship-before-order dates
 const ORDER_DAY0 = Date.UTC(2011, 0, 1) / DAY_MS;
 const ORDER_DAYS = 1461; // 2011-01-01 .. 2014-12-31
 
