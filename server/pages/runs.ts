@@ -46,8 +46,8 @@ ${steps.map((s, i) => {
   const from = x(s.startedAt ?? start);
   const to = x(s.endedAt ?? (s.startedAt !== undefined ? now : start));
   return html`<g class="step status-${s.status}" data-step="${s.assetKey}${s.partition ? `[${s.partition}]` : ""}" data-status="${s.status}">
-<text x="4" y="${i * row + 16}">${s.assetKey}${s.partition ? ` [${s.partition}]` : ""}</text>
-<rect x="${from.toFixed(1)}" y="${i * row + 4}" width="${Math.max(2, to - from).toFixed(1)}" height="16" rx="3"></rect>
+<text class="step-label" x="4" y="${i * row + 16}">${s.assetKey}${s.partition ? ` [${s.partition}]` : ""}</text>
+<rect class="bar" x="${from.toFixed(1)}" y="${i * row + 4}" width="${Math.max(2, to - from).toFixed(1)}" height="16" rx="3"></rect>
 <title>${s.status}${s.attempts > 1 ? `, ${s.attempts} attempts` : ""}: ${duration(s.startedAt, s.endedAt)}</title></g>`;
 })}
 <text x="${label}" y="${steps.length * row + 18}" class="axis">${time(start)}</text>
