@@ -22,16 +22,17 @@ log() { echo "kafka.sh: $*" >&2; }
 
 install() {
   mkdir -p "$ROOT/.cache/kafka"
-  exec 8>"$ROOT/.cache/kafka/install.lock"
-  if command -v flock >/dev/null 2>&1; then flock 8; fi
-  local want
-  want="$(sha256sum "$POM" | cut -d' ' -f1)"
-  if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then return 0; fi
-  command -v mvn >/dev/null || { log "Maven (mvn) is needed to fetch the broker jars"; exit 1; }
-  rm -rf "$LIBS"
-  log "resolving Kafka broker jars from Maven Central into $LIBS"
-  mvn -q -B -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2
-  echo "$want" >"$STAMP"
+  # The lock lives on fd 8 of a subshell only: a broker started later must not inherit (and hold) it.
+  (
+    if command -v flock >/dev/null 2>&1; then flock 8; fi
+    want="$(sha256sum "$POM" | cut -d' ' -f1)"
+    if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then exit 0; fi
+    command -v mvn >/dev/null || { log "Maven (mvn) is needed to fetch the broker jars"; exit 1; }
+    rm -rf "$LIBS"
+    log "resolving Kafka broker jars from Maven Central into $LIBS"
+    mvn -q -B -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2
+    echo "$want" >"$STAMP"
+  ) 8>"$ROOT/.cache/kafka/install.lock"
 }
 
 free_port() {
@@ -98,7 +99,21 @@ EOF
     -t "$("$JAVA" -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
     -c "$STATE/server.properties" >>"$STATE/broker.log" 2>&1
   launch
+  watchdog
   log "broker up on 127.0.0.1:$port (data $data)"
+}
+
+# With STRATA_KAFKA_WATCH_PID (a test runner's pid), the broker and its data go when that process
+# dies, even if it was killed before its cleanup ran. Reads the pid file each time: resume changes it.
+watchdog() {
+  [[ -n "${STRATA_KAFKA_WATCH_PID:-}" ]] || return 0
+  local watched="$STRATA_KAFKA_WATCH_PID" state="$STATE"
+  nohup bash -c '
+    while kill -0 "$0" 2>/dev/null; do sleep 2; done
+    if [[ -f "$1/pid" ]]; then kill -9 "$(cat "$1/pid")" 2>/dev/null || true; fi
+    if [[ -f "$1/data-dir" ]]; then rm -rf "$(cat "$1/data-dir")"; fi
+    rm -rf "$1"
+  ' "$watched" "$state" >/dev/null 2>&1 &
 }
 
 kill_broker() {
