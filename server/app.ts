@@ -75,7 +75,8 @@ export function buildApp(workspace: Workspace, options: AppOptions): FastifyInst
         `host ${quote(request.headers.host ?? "")} is not one this server answers to; open it as http://127.0.0.1:<port>.`,
       );
     }
-    if (request.method !== "GET" && request.method !== "HEAD" && request.url.startsWith("/api/"))
+    // Every method but GET/HEAD needs the token, whatever the URL looks like (no path tricks).
+    if (request.method !== "GET" && request.method !== "HEAD")
       checkBearer(request.headers.authorization, options.token);
   });
   app.addHook("onSend", async (_request, reply, payload) => {

@@ -47,10 +47,10 @@ describe("the asset UI in headless Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
-    await h?.close();
     await syntheticApp?.close();
     await synthetic?.close();
+    await app?.close();
+    await h?.close();
   });
 
   test("catalog → lineage → silver/sales → launch a materialisation, watch it finish live, see the new point", async () => {

@@ -32,6 +32,10 @@ describe("runs API: auth and bad input", () => {
       expect(wrong.statusCode, url).toBe(401);
       expect(wrong.body).not.toContain(TEST_TOKEN);
     }
+    for (const url of ["//api/runs", "/API/runs", "/%61pi/runs"]) {
+      const sneaky = await t.app.inject({ method: "POST", url, payload: { selection: "diamond/top" } });
+      expect(sneaky.statusCode, url).toBe(401);
+    }
     expect(await t.workspace.storage.listRuns()).toEqual([]);
   });
 
