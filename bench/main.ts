@@ -21,6 +21,7 @@ const parts: Record<string, () => Promise<Part | undefined>> = {
   pipeline: () => optionalPart("./pipeline.ts", "benchPipeline"),
   s3: () => optionalPart("./streaming-s3.ts", "benchS3"),
   kafka: () => optionalPart("./streaming-kafka.ts", "benchKafka"),
+  server: () => optionalPart("./server.ts", "benchServer"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
