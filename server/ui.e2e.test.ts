@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SAMPLE_CSV } from "../assets/commands/demo.ts";
 import { PipelineHarness } from "../assets/testing/pipeline-harness.ts";
 import { openWorkspace, type Workspace } from "../engine/cli/workspace.ts";
+import { Daemon } from "../engine/daemon/daemon.ts";
 import { buildApp } from "./app.ts";
 import { ARTIFACTS, launchBrowser, type TestBrowser } from "./testing/browser.ts";
 import { syntheticDefinitions } from "./testing/synthetic-definitions.ts";
@@ -140,8 +141,23 @@ describe("the asset UI in headless Chromium", () => {
   }, 120_000);
 
   test("sensors and schedules: tick history and toggles", async () => {
+    // One daemon pass ticks every sensor and schedule, so the page has tick history to show.
+    const daemon = new Daemon(
+      h.workspace.storage,
+      h.workspace.materializer,
+      h.workspace.backfills,
+      h.workspace.clock,
+      {
+        onError: () => {},
+      },
+    );
+    await daemon.tick();
+    await daemon.drain();
     const page = await browser.context.newPage();
     await page.goto(`${base}/automation`);
+    expect(
+      await page.locator('[data-instigator="landing_sales"] table.ticks tbody tr').count(),
+    ).toBeGreaterThan(0);
     const sensor = page.locator('[data-instigator="landing_sales"]');
     expect(await sensor.getAttribute("data-running")).toBe("true");
     await sensor.locator("button[data-post]").click(); // the token is in localStorage from the launch

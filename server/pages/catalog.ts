@@ -13,6 +13,7 @@ function layerRank(layer: string): number {
 function checksCell(asset: AssetSummary): Html {
   if (asset.checks.length === 0) return html`–`;
   const evaluated = asset.checks.filter((c) => c.latest !== null);
+  if (evaluated.length === 0) return html`<span class="muted">${asset.checks.length} not evaluated</span>`;
   const failed = evaluated.filter((c) => c.latest?.passed === false).length;
   return html`<span class="${failed > 0 ? "fail" : "pass"}">${evaluated.length - failed}/${asset.checks.length} passed</span>`;
 }
