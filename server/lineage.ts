@@ -19,7 +19,12 @@ export function lineageOf(workspace: Workspace): Lineage {
   const graph = workspace.definitions.graph;
   const started = performance.now();
   const edges = graph.order.flatMap((key) => graph.upstream(key).map((from) => ({ from, to: key })));
-  const layout = layoutDag(graph.order, edges);
+  // Boxes as wide as the longest key needs (about 7 px a character at 12 px), within bounds.
+  const longest = Math.max(0, ...graph.order.map((key) => key.length));
+  const layout = layoutDag(graph.order, edges, {
+    nodeWidth: Math.min(260, Math.max(140, longest * 7 + 24)),
+    rankGap: 70,
+  });
   const groups = new Map(graph.order.map((key) => [key, graph.definition(key).spec.group ?? null]));
   const lineage = { layout, groups, layoutMs: performance.now() - started };
   cache.set(workspace, lineage);
