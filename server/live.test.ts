@@ -52,4 +52,25 @@ describe("live events", () => {
     expect(text).toContain("event: RUN_SUCCESS");
     stream.destroy();
   });
+
+  test("a reconnecting client (Last-Event-ID) first gets the events it missed", async () => {
+    const before = await t.workspace.storage.latestEventId();
+    const { runId } = await t.workspace.materializer.materialize({ selection: "diamond/top" });
+    const response = await t.app.inject({
+      method: "GET",
+      url: "/api/stream",
+      headers: { "last-event-id": String(before) },
+      payloadAsStream: true,
+    });
+    const stream = response.stream();
+    let text = "";
+    stream.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    for (let i = 0; i < 100 && !text.includes("RUN_SUCCESS"); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const missed = (await t.workspace.storage.listEvents(runId)).map((e) => e.type);
+    expect([...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(missed);
+    stream.destroy();
+  });
 });

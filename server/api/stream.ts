@@ -50,6 +50,12 @@ function openSse(
   };
 }
 
+/** The Last-Event-ID a reconnecting EventSource sends (0 when absent or malformed). */
+function lastEventId(request: FastifyRequest): number {
+  const value = Number(request.headers["last-event-id"] ?? 0);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
 /**
  * Server-sent events: `/api/stream` carries every new event (pages refresh what changed);
  * `/api/runs/:id/stream` replays a run's events (after Last-Event-ID when reconnecting) and
@@ -62,9 +68,22 @@ export function streamRoutes(
   registry: StreamRegistry,
 ): void {
   app.get("/api/stream", async (request, reply) => {
-    let unsubscribe = () => {};
+    const resumeFrom = lastEventId(request);
+    let lastSent = resumeFrom;
+    // A reconnecting browser (Last-Event-ID) first gets what it missed, then the live events.
+    let replaying = resumeFrom > 0;
+    const held: EventRecord[] = [];
     const stream = openSse(request, reply, registry, () => unsubscribe());
-    unsubscribe = live.subscribe((event) => stream.send(event));
+    const sendOne = (event: EventRecord) => {
+      if (event.id <= lastSent) return;
+      lastSent = event.id;
+      stream.send(event);
+    };
+    const unsubscribe = live.subscribe((event) => (replaying ? held.push(event) : sendOne(event)));
+    if (!replaying) return;
+    for (const event of await workspace.storage.listEventsAfter(resumeFrom, [], 1000)) sendOne(event);
+    replaying = false;
+    for (const event of held.sort((a, b) => a.id - b.id)) sendOne(event);
   });
 
   app.get<{ Params: { runId: string } }>(
@@ -74,8 +93,7 @@ export function streamRoutes(
       const { runId } = request.params;
       const run = await workspace.storage.getRun(runId);
       if (!run) throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `run ${quote(runId)} does not exist.`);
-      const lastEventId = Number(request.headers["last-event-id"] ?? 0);
-      let lastSent = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0;
+      let lastSent = lastEventId(request);
       // Subscribe before reading the backlog and hold live events until it is sent, so nothing
       // falls between the two and the order stays the event order.
       let replaying = true;
