@@ -17,7 +17,9 @@ if [[ ! -x "$BROWSER" ]]; then
   SUDO=""
   if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
   # apt's output goes to stderr so stdout stays the one line callers read.
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update >&2
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >&2
+  # Wait for another apt/dpkg run (e.g. a concurrent install) instead of failing on its lock.
+  APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+  $SUDO "${APT[@]}" update >&2
+  $SUDO "${APT[@]}" install -y --no-install-recommends chromium >&2
 fi
 echo "$BROWSER"
