@@ -89,7 +89,11 @@ describe("the asset UI in headless Chromium", () => {
     await shot(page, "04-launch-dialog.png");
     await dialog.locator("button[data-submit]").click();
     await page.waitForSelector("#toast:not([hidden])");
+    const launched = /Run (\w+) launched/.exec((await page.textContent("#toast")) ?? "")?.[1];
+    expect(launched).toMatch(/^[0-9a-f]{8}$/);
 
+    // The asset page follows the launched run without a reload until it succeeds.
+    await expect.poll(() => page.textContent("#latest-run a"), { timeout: 90_000 }).toBe(launched);
     await page.waitForSelector('#latest-run[data-latest-run-status="success"]', { timeout: 90_000 });
     await expect.poll(() => points(page, "rows_read"), { timeout: 30_000 }).toBe(2);
     expect(await page.getAttribute("body", "data-e2e-mark")).toBe("kept");
