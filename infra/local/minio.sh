@@ -106,8 +106,23 @@ cmd_start() {
     log "attempt $attempt on port $port failed: $(tail -n 3 "$dir/log" | tr '\n' ' ')"
     if ((attempt == 5)); then rm -rf "$dir"; exit 1; fi
   done
-  curl -fsS -X PUT --max-time 10 --aws-sigv4 "aws:amz:$REGION:s3" --user "$access:$secret" \
-    "$endpoint/$bucket" >/dev/null
+  # "Ready" can still answer 503 for a moment while the server initialises: retry, and never leave
+  # a server behind if the bucket cannot be made.
+  local made=""
+  for _ in $(seq 1 50); do
+    if curl -fsS -X PUT --max-time 10 --aws-sigv4 "aws:amz:$REGION:s3" --user "$access:$secret" \
+      "$endpoint/$bucket" >/dev/null 2>&1; then
+      made=1
+      break
+    fi
+    sleep 0.2
+  done
+  if [[ -z "$made" ]]; then
+    log "could not create bucket $bucket on $endpoint"
+    stop_server "$pid" "$dir"
+    rm -rf "$dir"
+    exit 1
+  fi
   cat >"$dir/env" <<EOF
 STRATA_S3_ENDPOINT=$endpoint
 STRATA_S3_REGION=$REGION
@@ -122,8 +137,7 @@ EOF
     local owner="$STRATA_MINIO_OWNER_PID"
     (
       while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-      kill "$pid" 2>/dev/null || true
-      sleep 1
+      stop_server "$pid" "$dir"
       rm -rf "$dir"
     ) >/dev/null 2>&1 </dev/null &
     disown
@@ -142,14 +156,20 @@ cmd_env() {
   cat "$(instance_dir "${1:-}")/env"
 }
 
+# Kills the server only while PID is still our MinIO on DIR (a PID can be reused once it exited).
+stop_server() {
+  local pid="$1" dir="$2"
+  ours() { tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/data"; }
+  ours || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  if ours; then kill -9 "$pid" 2>/dev/null || true; fi
+}
+
 cmd_stop() {
-  local dir pid
+  local dir
   dir="$(instance_dir "${1:-}")"
-  pid="$(cat "$dir/pid")"
-  if kill "$pid" 2>/dev/null; then
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
+  stop_server "$(cat "$dir/pid")" "$dir"
   rm -rf "$dir"
 }
 
