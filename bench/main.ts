@@ -22,6 +22,7 @@ const parts: Record<string, () => Promise<Part | undefined>> = {
   s3: () => optionalPart("./streaming-s3.ts", "benchS3"),
   kafka: () => optionalPart("./streaming-kafka.ts", "benchKafka"),
   server: () => optionalPart("./server.ts", "benchServer"),
+  reference: () => optionalPart("./reference.ts", "benchReference"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
