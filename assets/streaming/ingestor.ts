@@ -4,6 +4,7 @@ import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { kafkaClient } from "../../resources/kafka/kafka.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 import { encodeJsonLines } from "./jsonl.ts";
+import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey } from "./naming.ts";
 import { applyEventObjects, type EventObject, type StreamSilverCounts } from "./stream-silver.ts";
 
@@ -57,10 +58,15 @@ export class KafkaIngestor {
   private failure: Error | undefined;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly keys: SilverKeyIndex;
+  /** Offsets to commit (newest per partition) and whether a commit is in flight. */
+  private readonly toCommit = new Map<number, number>();
+  private committing: Promise<void> | undefined;
 
   constructor(private readonly options: IngestorOptions) {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.keys = new SilverKeyIndex(options.lake);
   }
 
   /** Joins the group and consumes until `stop()`. Resolves once the consumer runs. */
@@ -75,6 +81,17 @@ export class KafkaIngestor {
       retry: { initialRetryTime: 250, maxRetryTime: 2_000, retries: 60 },
     });
     this.consumer = consumer;
+    if (process.env.STRATA_KAFKA_DEBUG === "1") {
+      for (const name of [
+        "consumer.crash",
+        "consumer.rebalancing",
+        "consumer.group_join",
+        "consumer.stop",
+        "consumer.disconnect",
+        "consumer.connect",
+      ] as const)
+        consumer.on(name, (e) => this.log(`${name} ${String(JSON.stringify(e.payload)).slice(0, 300)}`));
+    }
     await consumer.connect();
     await consumer.subscribe({ topic: kafka.topic, fromBeginning: true });
     await consumer.run({
@@ -90,6 +107,7 @@ export class KafkaIngestor {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     await this.flushNow();
+    while (this.committing !== undefined) await this.committing;
     await this.consumer?.disconnect();
     this.consumer = undefined;
     if (this.failure) throw this.failure;
@@ -176,6 +194,29 @@ export class KafkaIngestor {
       });
   }
 
+  /**
+   * Offset commits run beside the next flushes instead of blocking them: during a broker outage a
+   * commit waits out its retries while Bronze and Silver go on with what was fetched. Commits are
+   * coalesced to the newest offsets; a commit that is lost only means a replay Silver's txn drops.
+   */
+  private commitInBackground(): void {
+    if (this.committing !== undefined || this.toCommit.size === 0) return;
+    const offsets = [...this.toCommit].map(([partition, offset]) => ({
+      topic: this.options.kafka.topic,
+      partition,
+      offset: String(offset),
+    }));
+    this.toCommit.clear();
+    this.committing = (this.consumer?.commitOffsets(offsets) ?? Promise.resolve())
+      .catch((error: unknown) =>
+        this.log(`offset commit failed (Silver already holds the records): ${String(error)}`),
+      )
+      .finally(() => {
+        this.committing = undefined;
+        this.commitInBackground();
+      });
+  }
+
   private async flush(taken: Map<number, PartitionBuffer>): Promise<void> {
     const { kafka, lake, tables, silver } = this.options;
     const ingestedAtMs = this.now();
@@ -199,19 +240,14 @@ export class KafkaIngestor {
       dateFormats: silver.dateFormats,
       salesOutlierThreshold: silver.salesOutlierThreshold,
       load: (key) => lake.get(key),
+      keys: this.keys,
     });
     const visibleAtMs = this.now();
     const next = new Map<number, number>();
     for (const o of objects)
       next.set(o.partition, Math.max(next.get(o.partition) ?? 0, o.startOffset + o.count));
-    await this.consumer
-      ?.commitOffsets(
-        [...next].map(([partition, offset]) => ({ topic: kafka.topic, partition, offset: String(offset) })),
-      )
-      .catch((error: unknown) => {
-        // Lost the partition in a rebalance: its new owner replays, and Silver's txn drops the replay.
-        this.log(`offset commit failed (Silver already holds the records): ${String(error)}`);
-      });
+    for (const [partition, offset] of next) this.toCommit.set(partition, offset);
+    this.commitInBackground();
     const records = objects.reduce((n, o) => n + o.count, 0);
     this.log(
       `flushed ${records} record(s) in ${objects.length} object(s); Silver +${counts.inserted} ~${counts.updated} q${counts.quarantined}`,

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import pl from "nodejs-polars";
-import type { DeltaTable } from "../../resources/delta/delta-table.ts";
+import type { DeltaTable, MergeOptions } from "../../resources/delta/delta-table.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { SILVER_QUARANTINE_TABLE, SILVER_SALES_TABLE } from "../silver/sales.ts";
 import { type BronzeObject, transformToSilver } from "../silver/transform/index.ts";
 import { eventsToCsv, linesFrom } from "./jsonl.ts";
+import type { SilverKeyIndex } from "./key-index.ts";
 import { firstPendingLine, nextOffset, streamAppId } from "./offsets.ts";
 
 /** One streaming Bronze object: `count` consecutive offsets of one partition from `startOffset`. */
@@ -37,6 +38,8 @@ export interface StreamSilverOptions {
   readonly dateFormats: readonly string[];
   readonly salesOutlierThreshold: number;
   readonly load: (key: string) => Promise<Uint8Array>;
+  /** Keys Silver holds: new keys are appended, only known ones merged (see key-index.ts). */
+  readonly keys?: SilverKeyIndex;
 }
 
 const txnOf = async (table: DeltaTable, appId: string): Promise<number | undefined> =>
@@ -99,24 +102,11 @@ export async function applyEventObjects(
     });
     const txn = { appId, version };
     if ((salesAt ?? -1) < version) {
-      const merged = await sales.merge(silver, {
-        keys: ["order_id", "product_id"],
-        // Newer source wins, as in the batch path: ingestion time, then position (the offset).
-        updateWhen: ({ source, target }) =>
-          source("source_ingested_at")
-            .gt(target("source_ingested_at"))
-            .or(
-              source("source_ingested_at")
-                .eq(target("source_ingested_at"))
-                .and(source("source_row_number").gt(target("source_row_number"))),
-            ),
-        mergeSchema: true,
-        txn,
-      });
-      total.inserted += merged.metrics.inserted;
-      total.updated += merged.metrics.updated;
-      total.unchanged += merged.metrics.unchanged;
-      deltaVersion = merged.version;
+      const written = await writeSales(sales, silver, txn, options.keys);
+      total.inserted += written.inserted;
+      total.updated += written.updated;
+      total.unchanged += written.unchanged;
+      deltaVersion = written.version;
     }
     // Always committed, even with no rows: the txn keeps both tables' ledgers in step.
     if ((quarantineAt ?? -1) < version) await quarantine.append(rejected, { txn });
@@ -126,6 +116,54 @@ export async function applyEventObjects(
   }
   if (deltaVersion < 0 && (await sales.exists())) deltaVersion = (await sales.snapshot()).version;
   return { ...total, objectsProcessed, deltaVersion };
+}
+
+const newerSource: MergeOptions["updateWhen"] = ({ source, target }) =>
+  source("source_ingested_at")
+    .gt(target("source_ingested_at"))
+    .or(
+      source("source_ingested_at")
+        .eq(target("source_ingested_at"))
+        .and(source("source_row_number").gt(target("source_row_number"))),
+    );
+
+/**
+ * Rows into silver/sales; the last commit carries the txn. With a key index, rows of new keys are
+ * appended (no file reads) and only the others merged, newer source winning as in the batch path. A
+ * crash between the append and the merge replays the batch: the index then knows the appended keys,
+ * so they take the merge path and come out unchanged, never twice.
+ */
+async function writeSales(
+  sales: DeltaTable,
+  silver: pl.DataFrame,
+  txn: { appId: string; version: number },
+  keys: SilverKeyIndex | undefined,
+): Promise<{ inserted: number; updated: number; unchanged: number; version: number }> {
+  const merge = async (frame: pl.DataFrame) => {
+    const merged = await sales.merge(frame, {
+      keys: ["order_id", "product_id"],
+      updateWhen: newerSource,
+      mergeSchema: true,
+      txn,
+    });
+    return { ...merged.metrics, version: merged.version };
+  };
+  if (keys === undefined) return merge(silver);
+  await keys.refresh(sales);
+  const flagged = silver.withColumn(keys.existing(silver));
+  const fresh = flagged.filter(pl.col("existing").not()).drop("existing");
+  const known = flagged.filter(pl.col("existing")).drop("existing");
+  let result: { inserted: number; updated: number; unchanged: number; version: number };
+  if (known.height === 0) {
+    const appended = await sales.append(fresh, { mergeSchema: true, txn });
+    result = { inserted: fresh.height, updated: 0, unchanged: 0, version: appended.version };
+  } else {
+    if (fresh.height > 0) await sales.append(fresh, { mergeSchema: true });
+    const merged = await merge(known);
+    result = { ...merged, inserted: merged.inserted + fresh.height };
+  }
+  keys.addFrame(silver);
+  return result;
 }
 
 interface Prepared {
