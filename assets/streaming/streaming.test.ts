@@ -6,6 +6,7 @@ import { LakeDeltaTables } from "../../resources/delta/delta-tables.ts";
 import { LocalObjectStore } from "../../resources/object-store/local-object-store.ts";
 import { generateSalesEvents } from "./events.ts";
 import { encodeJsonLines, eventsToCsv, linesFrom } from "./jsonl.ts";
+import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey, parseBronzeEventKey } from "./naming.ts";
 import { firstPendingLine, nextOffset, partitionLag, resumeOffset, streamAppId } from "./offsets.ts";
 import { applyEventObjects, type EventObject } from "./stream-silver.ts";
@@ -139,37 +140,43 @@ describe("exactly-once Silver merge", () => {
     load,
   });
 
-  test("replays and overlapping redeliveries never duplicate; rejects go to quarantine once", async () => {
-    const { lake, tables } = setup();
-    const events = generateSalesEvents(300, { seed: 11, badFraction: 0.05 });
-    const values = events.map((e) => JSON.stringify(e.event));
-    const bad = events.filter((e) => e.bad !== undefined).length;
-    const at = Date.UTC(2026, 0, 1, 10);
-    const first = objectOf(values.slice(0, 200), 0, 0, at);
-    const o = options((k) => lake.get(k));
-    const a = await applyEventObjects(tables, [first], o);
-    expect(a.rowsRead).toBe(200);
-    // Replay of the same object: nothing new.
-    const again = await applyEventObjects(tables, [first], o);
-    expect(again.rowsRead).toBe(0);
-    expect(again.alreadyApplied).toBe(200);
-    // A redelivery after a crash, cut differently: offsets 150..299, of which 150..199 are in already.
-    const overlap = objectOf(values.slice(150), 0, 150, at + 1000);
-    const b = await applyEventObjects(tables, [overlap], o);
-    expect(b.rowsRead).toBe(100);
-    expect(b.alreadyApplied).toBe(50);
-    const silver = await tables.table("silver/sales").read();
-    const quarantine = await tables.table("silver/sales_quarantine").read();
-    expect(silver.height).toBe(300 - bad);
-    expect(quarantine.height).toBe(bad);
-    const ids: unknown[] = silver.getColumn("event_id").toArray();
-    expect(new Set(ids).size).toBe(300 - bad);
-    const expected = new Set(events.filter((e) => e.bad === undefined).map((e) => e.event.event_id));
-    for (const id of ids) expect(typeof id === "string" && expected.has(id)).toBe(true);
-    expect((await tables.table("silver/sales").snapshot()).txnVersion(streamAppId("sales_events", 0))).toBe(
-      300,
-    );
-  });
+  test.each([
+    ["merge only", false],
+    ["key index (append new keys)", true],
+  ])(
+    "%s: replays and overlapping redeliveries never duplicate; rejects go to quarantine once",
+    async (_label, indexed) => {
+      const { lake, tables } = setup();
+      const events = generateSalesEvents(300, { seed: 11, badFraction: 0.05 });
+      const values = events.map((e) => JSON.stringify(e.event));
+      const bad = events.filter((e) => e.bad !== undefined).length;
+      const at = Date.UTC(2026, 0, 1, 10);
+      const first = objectOf(values.slice(0, 200), 0, 0, at);
+      const o = { ...options((k) => lake.get(k)), ...(indexed && { keys: new SilverKeyIndex(lake) }) };
+      const a = await applyEventObjects(tables, [first], o);
+      expect(a.rowsRead).toBe(200);
+      // Replay of the same object: nothing new.
+      const again = await applyEventObjects(tables, [first], o);
+      expect(again.rowsRead).toBe(0);
+      expect(again.alreadyApplied).toBe(200);
+      // A redelivery after a crash, cut differently: offsets 150..299, of which 150..199 are in already.
+      const overlap = objectOf(values.slice(150), 0, 150, at + 1000);
+      const b = await applyEventObjects(tables, [overlap], o);
+      expect(b.rowsRead).toBe(100);
+      expect(b.alreadyApplied).toBe(50);
+      const silver = await tables.table("silver/sales").read();
+      const quarantine = await tables.table("silver/sales_quarantine").read();
+      expect(silver.height).toBe(300 - bad);
+      expect(quarantine.height).toBe(bad);
+      const ids: unknown[] = silver.getColumn("event_id").toArray();
+      expect(new Set(ids).size).toBe(300 - bad);
+      const expected = new Set(events.filter((e) => e.bad === undefined).map((e) => e.event.event_id));
+      for (const id of ids) expect(typeof id === "string" && expected.has(id)).toBe(true);
+      expect((await tables.table("silver/sales").snapshot()).txnVersion(streamAppId("sales_events", 0))).toBe(
+        300,
+      );
+    },
+  );
 
   test("partitions keep separate ledgers", async () => {
     const { lake, tables } = setup();
