@@ -53,7 +53,8 @@ async function latency(brokers: string): Promise<void> {
       for (const m of text.matchAll(TIMESTAMP)) latencies.push(report.visibleAtMs - Date.parse(m[1] ?? ""));
     }
   };
-  await produceEvents({ brokers: [brokers], topic: "bench_latency", count: 0, partitions: 3 });
+  // One partition: one Delta commit pair per micro-batch (a partition per consumer core is the usual sizing).
+  await produceEvents({ brokers: [brokers], topic: "bench_latency", count: 0, partitions: 1 });
   const ingestor = new KafkaIngestor({ kafka: config.kafka, lake, tables, silver: config.silver, onFlush });
   await ingestor.start();
   // Warm-up (group join, table creation, JIT), not measured.

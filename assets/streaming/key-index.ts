@@ -1,6 +1,7 @@
 import pl from "nodejs-polars";
 import type { DeltaTable } from "../../resources/delta/delta-table.ts";
 import { decodeLogPath } from "../../resources/delta/partition-values.ts";
+import type { DeltaSnapshot } from "../../resources/delta/snapshot.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 
 /**
@@ -30,9 +31,10 @@ export class SilverKeyIndex {
     return this.keys.has(SilverKeyIndex.key(orderId, productId));
   }
 
-  async refresh(table: DeltaTable): Promise<void> {
-    if (!(await table.exists())) return;
-    const snapshot = await table.snapshot();
+  /** Catch up with `snapshot` (default: load the latest; a caller that has one passes it). */
+  async refresh(table: DeltaTable, given?: DeltaSnapshot): Promise<void> {
+    if (given === undefined && !(await table.exists())) return;
+    const snapshot = given ?? (await table.snapshot());
     if (snapshot.version === this.version) return;
     const fresh = snapshot.files.map((f) => decodeLogPath(f.path)).filter((p) => !this.seenFiles.has(p));
     for (const path of fresh) {

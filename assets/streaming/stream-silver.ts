@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import pl from "nodejs-polars";
 import type { DeltaTable, MergeOptions } from "../../resources/delta/delta-table.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
+import type { DeltaSnapshot } from "../../resources/delta/snapshot.ts";
 import { SILVER_QUARANTINE_TABLE, SILVER_SALES_TABLE } from "../silver/sales.ts";
 import { type BronzeObject, transformToSilver } from "../silver/transform/index.ts";
 import { eventsToCsv, linesFrom } from "./jsonl.ts";
@@ -42,8 +43,9 @@ export interface StreamSilverOptions {
   readonly keys?: SilverKeyIndex;
 }
 
-const txnOf = async (table: DeltaTable, appId: string): Promise<number | undefined> =>
-  (await table.exists()) ? (await table.snapshot()).txnVersion(appId) : undefined;
+/** The table's snapshot, undefined before it exists. Loaded once per call: each load replays the log. */
+const snapshotOf = async (table: DeltaTable): Promise<DeltaSnapshot | undefined> =>
+  (await table.exists()) ? await table.snapshot() : undefined;
 
 /**
  * Merge streaming Bronze objects into `silver/sales` (and their rejects into the quarantine) with
@@ -66,13 +68,18 @@ export async function applyEventObjects(
   const total = { rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, alreadyApplied: 0 };
   let objectsProcessed = 0;
   let deltaVersion = -1;
+  // Later partitions of this call see the txns of earlier ones in neither snapshot: each partition
+  // has its own appId, so the snapshots taken up front are exact for every partition.
+  const salesSnapshot = await snapshotOf(sales);
+  const quarantineSnapshot = await snapshotOf(quarantine);
+  let created = salesSnapshot !== undefined && quarantineSnapshot !== undefined;
   for (const [appId, group] of byPartition) {
     group.sort((a, b) => a.startOffset - b.startOffset);
     const last = group[group.length - 1];
     if (last === undefined) continue;
     const version = nextOffset(last);
-    const salesAt = await txnOf(sales, appId);
-    const quarantineAt = await txnOf(quarantine, appId);
+    const salesAt = salesSnapshot?.txnVersion(appId);
+    const quarantineAt = quarantineSnapshot?.txnVersion(appId);
     const from = Math.min(salesAt ?? -1, quarantineAt ?? -1);
     const pending = group.filter((o) => firstPendingLine(o, from < 0 ? undefined : from) < o.count);
     total.alreadyApplied += group.reduce(
@@ -94,15 +101,18 @@ export async function applyEventObjects(
     const keep = (at: number | undefined): pl.Expr => keepFrom(prepared, at);
     const silver = withEventIds(result.silver, prepared).filter(keep(salesAt));
     const rejected = result.quarantine.filter(keep(quarantineAt));
-    await sales.ensureCreated({ schema: silver, description: "Silver sales lines" });
-    await quarantine.ensureCreated({
-      schema: result.quarantine,
-      description: "Silver quarantine",
-      properties: { "delta.appendOnly": "true" },
-    });
+    if (!created) {
+      await sales.ensureCreated({ schema: silver, description: "Silver sales lines" });
+      await quarantine.ensureCreated({
+        schema: result.quarantine,
+        description: "Silver quarantine",
+        properties: { "delta.appendOnly": "true" },
+      });
+      created = true;
+    }
     const txn = { appId, version };
     if ((salesAt ?? -1) < version) {
-      const written = await writeSales(sales, silver, txn, options.keys);
+      const written = await writeSales(sales, silver, txn, options.keys, salesSnapshot);
       total.inserted += written.inserted;
       total.updated += written.updated;
       total.unchanged += written.unchanged;
@@ -138,6 +148,7 @@ async function writeSales(
   silver: pl.DataFrame,
   txn: { appId: string; version: number },
   keys: SilverKeyIndex | undefined,
+  snapshot: DeltaSnapshot | undefined,
 ): Promise<{ inserted: number; updated: number; unchanged: number; version: number }> {
   const merge = async (frame: pl.DataFrame) => {
     const merged = await sales.merge(frame, {
@@ -149,7 +160,7 @@ async function writeSales(
     return { ...merged.metrics, version: merged.version };
   };
   if (keys === undefined) return merge(silver);
-  await keys.refresh(sales);
+  await keys.refresh(sales, snapshot);
   const flagged = silver.withColumn(keys.existing(silver));
   const fresh = flagged.filter(pl.col("existing").not()).drop("existing");
   const known = flagged.filter(pl.col("existing")).drop("existing");
