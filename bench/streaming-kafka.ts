@@ -96,6 +96,24 @@ async function throughput(brokers: string): Promise<void> {
   jsonParseRate(values.slice(0, 5_000));
   const parseRate = jsonParseRate(values);
 
+  // Bronze alone, without the broker: the raw values become JSONL objects (no parse), 5,000 per object.
+  {
+    const { dir, lake } = setup(brokers, "bench_bronze");
+    const started = performance.now();
+    for (let at = 0; at < values.length; at += 5_000) {
+      const bytes = encodeJsonLines(values.slice(at, at + 5_000));
+      await lake.put(
+        bronzeEventKey({ topic: "bench_bronze", partition: 0, startOffset: at }, Date.now()),
+        bytes,
+      );
+    }
+    const rate = values.length / ((performance.now() - started) / 1000);
+    console.log(
+      `kafka ingest to Bronze (no broker) ${rate.toFixed(0)} ev/s vs JSON.parse ${parseRate.toFixed(0)} ev/s: ratio ${(rate / parseRate).toFixed(2)} (goal ≥ 1.0)`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+
   // Without the broker: Bronze encode + put, then the Silver merge, in 5,000-event micro-batches.
   {
     const { dir, config, lake, tables } = setup(brokers, "bench_local");
@@ -125,23 +143,25 @@ async function throughput(brokers: string): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // End to end: the events already in the topic, consumed by the streaming ingestor.
-  {
-    const { dir, config, lake, tables } = setup(brokers, "bench_throughput");
-    await produceEvents({
-      brokers: [brokers],
-      topic: "bench_throughput",
-      count: THROUGHPUT_EVENTS,
-      seed: 5,
-      badFraction: 0.01,
-      burst: 1_000,
-    });
+  // End to end: the events already in the topic, consumed by the streaming ingestor (group join
+  // included), to Bronze only and then to Bronze and Silver.
+  await produceEvents({
+    brokers: [brokers],
+    topic: "bench_throughput",
+    count: THROUGHPUT_EVENTS,
+    seed: 5,
+    badFraction: 0.01,
+    burst: 1_000,
+  });
+  for (const applySilver of [false, true]) {
+    const { dir, config, lake, tables } = setup(brokers, `bench_throughput_${applySilver}`);
     let done = 0;
     const ingestor = new KafkaIngestor({
-      kafka: { ...config.kafka, batchMaxRecords: 5_000, batchMaxMs: 500 },
+      kafka: { ...config.kafka, topic: "bench_throughput", batchMaxRecords: 5_000, batchMaxMs: 500 },
       lake,
       tables,
       silver: config.silver,
+      applySilver,
       onFlush: (r) => {
         done += r.records;
       },
@@ -153,7 +173,7 @@ async function throughput(brokers: string): Promise<void> {
     const rate = done / ((performance.now() - started) / 1000);
     await ingestor.stop();
     console.log(
-      `kafka ingest (end to end, group join included) ${rate.toFixed(0)} ev/s vs JSON.parse ${parseRate.toFixed(0)} ev/s: ratio ${(rate / parseRate).toFixed(2)} (goal ≥ 1.0)`,
+      `kafka ingest end to end (Kafka → Bronze${applySilver ? " → Silver" : ""}) ${rate.toFixed(0)} ev/s vs JSON.parse ${parseRate.toFixed(0)} ev/s: ratio ${(rate / parseRate).toFixed(2)} (goal ≥ 1.0)`,
     );
     rmSync(dir, { recursive: true, force: true });
   }
