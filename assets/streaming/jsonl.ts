@@ -7,21 +7,34 @@ import { SOURCE_FIELDS } from "../silver/transform/index.ts";
  * (contains a newline) is stored as a JSON string literal so that line i is always offset
  * startOffset + i; Silver then rejects it as a malformed row, as it would any non-object.
  */
-const NEWLINE = Buffer.from("\n");
 const NULL_LINE = Buffer.from("null");
 const EMPTY_LINE = Buffer.from('""');
 
 export function encodeJsonLines(values: readonly (Buffer | null)[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const value of values) {
-    if (value === null) parts.push(NULL_LINE);
-    // An empty value would be a blank line, which readers skip: store it as the JSON string "".
-    else if (value.length === 0) parts.push(EMPTY_LINE);
-    else if (value.indexOf(10) >= 0) parts.push(Buffer.from(JSON.stringify(value.toString("utf8"))));
-    else parts.push(value);
-    parts.push(NEWLINE);
+  // One allocation and one copy per value: this is all the work Bronze does per event.
+  const lines: Buffer[] = new Array(values.length);
+  let size = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? null;
+    const line =
+      value === null
+        ? NULL_LINE
+        : // An empty value would be a blank line, which readers skip: store it as the JSON string "".
+          value.length === 0
+          ? EMPTY_LINE
+          : value.indexOf(10) >= 0
+            ? Buffer.from(JSON.stringify(value.toString("utf8")))
+            : value;
+    lines[i] = line;
+    size += line.length + 1;
   }
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const line of lines) {
+    at += line.copy(out, at);
+    out[at++] = 10;
+  }
+  return out;
 }
 
 /** The lines from index `from` on (a suffix of the object, no copy). */
