@@ -159,15 +159,26 @@ async function evaluateChecks(
 ): Promise<string | undefined> {
   let blockedBy: string | undefined;
   for (const [key, value] of values) {
-    for (const check of env.checks.get(key) ?? []) {
-      const ctx = makeContext(env, { ...step, keys: [key] }, 1, new OutputNotes([key]));
-      const outcome = await Promise.resolve()
-        .then(() => check.evaluate(ctx, value, env.scope.resolve))
-        .catch((error: unknown) => ({
-          passed: false,
-          description: `check raised: ${asError(error).message}`,
-          metadata: {},
-        }));
+    const checks = env.checks.get(key) ?? [];
+    // Checks of one asset are independent queries: evaluate them together, record them in order.
+    const outcomes = await Promise.all(
+      checks.map((check) => {
+        const ctx = makeContext(env, { ...step, keys: [key] }, 1, new OutputNotes([key]));
+        return Promise.resolve()
+          .then(() => check.evaluate(ctx, value, env.scope.resolve))
+          .catch((error: unknown) => ({
+            passed: false,
+            description: `check raised: ${asError(error).message}`,
+            metadata: {},
+          }));
+      }),
+    );
+    checks.forEach((check, index) => {
+      const outcome = outcomes[index] ?? {
+        passed: false,
+        description: "check produced no outcome",
+        metadata: {},
+      };
       env.events.emit("CHECK_EVALUATION", `check ${check.name} ${outcome.passed ? "passed" : "failed"}`, {
         assetKey: key,
         ...(step.partition !== undefined && { partition: step.partition }),
@@ -183,7 +194,7 @@ async function evaluateChecks(
       });
       if (!outcome.passed && check.blocking && check.severity === "error")
         blockedBy ??= `${key}:${check.name}`;
-    }
+    });
   }
   return blockedBy;
 }
