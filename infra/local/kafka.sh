@@ -167,7 +167,7 @@ EOF
 case "${1:-}" in
   install) install ;;
   start) start ;;
-  stop) stop_quietly ;;
+  stop) stop_quietly; rm -rf "$STATE" ;;
   kill) kill_broker ;;
   resume) resume ;;
   health) health ;;
