@@ -287,6 +287,7 @@ export async function benchReference(options: BenchReferenceOptions = {}): Promi
     );
     rmSync(outDir, { recursive: true, force: true });
   }
+  rmSync(`${CACHE}reference-out`, { recursive: true, force: true });
   if (problems.length > 0) process.exitCode = 1;
 }
 
