@@ -90,6 +90,9 @@ export class KafkaIngestor {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 50,
+      // Larger fetches when there is a backlog (the defaults, 1 MB per partition, cap catch-up speed).
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
       // Broker outages: keep retrying, then kafkajs restarts the consumer from the committed offsets.
       retry: { initialRetryTime: 250, maxRetryTime: 2_000, retries: 60 },
     });
@@ -159,8 +162,12 @@ export class KafkaIngestor {
       this.truncate(buffer, offset);
     }
     const tail = buffer.segments[buffer.segments.length - 1];
-    if (tail !== undefined && tail.startOffset + tail.values.length === offset) tail.values.push(value);
-    // A gap (compaction, transaction markers) starts a new object, so line i is always offset start + i.
+    // A file holds at most batchMaxRecords records, even when one fetch brings more (a backlog).
+    const full = tail !== undefined && tail.values.length >= this.options.kafka.batchMaxRecords;
+    if (tail !== undefined && !full && tail.startOffset + tail.values.length === offset)
+      tail.values.push(value);
+    // A gap (compaction, transaction markers) or a full file starts a new object, so line i is always
+    // offset start + i.
     else buffer.segments.push({ startOffset: offset, values: [value] });
     buffer.records++;
     this.buffered++;
