@@ -142,7 +142,7 @@ export async function printSummary(workspace: Workspace, io: CliIO): Promise<Pip
   io.out("Next");
   io.out(`  query the warehouse:  npx strata sql "select * from marts.fact_sales_daily limit 5"`);
   io.out("  see runs and logs:    npx strata runs; npx strata logs <run-id>");
-  io.out("  the asset graph:      npx strata graph   (the web UI comes with `strata dev`, not built yet)");
+  io.out("  the asset UI:         npx strata dev   (then open the printed http://127.0.0.1 address)");
   return summary;
 }
 
