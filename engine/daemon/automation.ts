@@ -7,6 +7,8 @@ import type { RunRecord } from "../storage/records.ts";
 import type { RunStorage } from "../storage/run-storage.ts";
 
 const BOOKMARK = "automation:last_event_id";
+/** Eager candidates that could not run yet (an upstream busy or missing), retried every tick. */
+const DEFERRED = "automation:deferred";
 const cronKey = (key: AssetKey): string => `automation:${key}:cron_evaluated_until`;
 
 interface Candidate {
@@ -35,7 +37,9 @@ export class AutomationEvaluator {
   async tick(): Promise<RunRecord[]> {
     const active = await this.storage.listRuns({ statuses: ["queued", "started"] });
     const busy = new Set(active.flatMap((run) => run.assetKeys));
+    const deferred = await this.loadDeferred();
     const candidates = [
+      ...deferred,
       ...(await this.eagerCandidates()),
       ...(await this.cronCandidates()),
       ...(await this.missingCandidates()),
@@ -44,10 +48,15 @@ export class AutomationEvaluator {
     // automation does: fewer runs, and the plan still orders them.
     const groups = new Map<string, { partition: string | undefined; keys: string[]; reasons: Set<string> }>();
     const requested = new Set<string>();
+    const stillDeferred = new Map<string, Candidate>();
     for (const candidate of candidates) {
       const id = `${candidate.key}|${candidate.partition ?? ""}`;
-      if (requested.has(id) || busy.has(candidate.key)) continue;
-      if (!(await this.upstreamReady(candidate.key, candidate.partition, busy))) continue;
+      if (requested.has(id)) continue;
+      if (busy.has(candidate.key) || !(await this.upstreamReady(candidate.key, candidate.partition, busy))) {
+        // Not now: an eager change is kept and re-evaluated next tick, never dropped.
+        if (candidate.reason === "eager") stillDeferred.set(id, candidate);
+        continue;
+      }
       requested.add(id);
       const partitioning = this.graph.definition(candidate.key).spec.partitions?.id ?? "";
       const groupId = `${partitioning}|${candidate.partition ?? ""}`;
@@ -60,6 +69,8 @@ export class AutomationEvaluator {
       group.reasons.add(candidate.reason);
       groups.set(groupId, group);
     }
+    for (const id of requested) stillDeferred.delete(id);
+    await this.storage.setCursor(DEFERRED, JSON.stringify([...stillDeferred.values()]));
     const launched: RunRecord[] = [];
     for (const group of groups.values()) {
       const reason = [...group.reasons].sort().join("+");
@@ -89,6 +100,39 @@ export class AutomationEvaluator {
         parentPartitioned ? partition : undefined,
       );
       if (latest === undefined && !(parentPartitioned && partition === undefined)) return false;
+    }
+    return true;
+  }
+
+  private async loadDeferred(): Promise<Candidate[]> {
+    const text = await this.storage.getCursor(DEFERRED);
+    if (text === undefined) return [];
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed)) return [];
+    const candidates: Candidate[] = [];
+    for (const item of parsed) {
+      if (typeof item !== "object" || item === null || !("key" in item) || typeof item.key !== "string")
+        continue;
+      if (!this.graph.has(item.key)) continue;
+      const partition =
+        "partition" in item && typeof item.partition === "string" ? item.partition : undefined;
+      if (await this.upToDate(item.key, partition)) continue; // materialised since it was deferred
+      candidates.push({ key: item.key, partition, reason: "eager" });
+    }
+    return candidates;
+  }
+
+  /** True when the asset materialised after every upstream's latest materialisation. */
+  private async upToDate(key: AssetKey, partition: string | undefined): Promise<boolean> {
+    const own = await this.storage.latestMaterialization(key, partition);
+    if (own === undefined) return false;
+    for (const parent of this.graph.upstream(key)) {
+      const parentPartitioned = this.graph.definition(parent).spec.partitions !== undefined;
+      const latest = await this.storage.latestMaterialization(
+        parent,
+        parentPartitioned ? partition : undefined,
+      );
+      if (latest !== undefined && latest.eventId > own.eventId) return false;
     }
     return true;
   }

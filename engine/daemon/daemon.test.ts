@@ -261,3 +261,37 @@ describe("retention", () => {
     expect(await storage.latestMaterialization("raw/files")).toBeDefined();
   });
 });
+
+describe("automation keeps a change it cannot act on yet", () => {
+  test("an eager asset whose upstream was busy runs once the upstream is free", async () => {
+    const top = defineAsset({ key: "busy/top", materialize: () => 1 });
+    const child = defineAsset({
+      key: "busy/child",
+      deps: ["busy/top"],
+      automation: eager(),
+      materialize: () => 2,
+    });
+    const h = harness({ assets: [top, child] });
+    await h.step();
+    await h.materializer.materialize({ selection: "busy/top" });
+    // a run of the upstream in another process makes the child wait...
+    await h.storage.createRun({
+      runId: "elsewhere",
+      status: "started",
+      assetKeys: ["busy/top"],
+      selection: "busy/top",
+      tags: {},
+      createdAt: h.clock.now(),
+    });
+    await h.step();
+    await h.step();
+    expect((await h.storage.materializations("busy/child")).length).toBe(0);
+    // ...and when that run fails, the earlier change is still acted on
+    await h.storage.updateRun("elsewhere", { status: "failure", endedAt: h.clock.now() });
+    await h.step();
+    await h.step();
+    expect((await h.storage.materializations("busy/child")).length).toBe(1);
+    await h.step();
+    expect((await h.storage.materializations("busy/child")).length).toBe(1);
+  });
+});
