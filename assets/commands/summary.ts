@@ -140,9 +140,9 @@ export async function printSummary(workspace: Workspace, io: CliIO): Promise<Pip
   io.out(`  warehouse (DuckDB): ${config.warehouse.path}`);
   io.out(`  run storage: ${workspace.stateDir}/runs.sqlite`);
   io.out("Next");
-  io.out(`  query the warehouse:  npx strata sql "select * from marts.fact_sales_daily limit 5"`);
-  io.out("  see runs and logs:    npx strata runs; npx strata logs <run-id>");
-  io.out("  the asset UI:         npx strata dev   (then open the printed http://127.0.0.1 address)");
+  io.out(`  query the warehouse:  npm run strata -- sql "select * from marts.fact_sales_daily limit 5"`);
+  io.out("  see runs and logs:    npm run strata -- runs; npm run strata -- logs <run-id>");
+  io.out("  the asset UI:         npm run strata -- dev   (then open the printed http://127.0.0.1 address)");
   return summary;
 }
 
