@@ -6,73 +6,15 @@
 import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
 import { frameDtypes } from "./frame-dtypes.ts";
+import { type DeltaSchema, type DeltaStructField, type DeltaType, parseSchema } from "./schema.ts";
 
-export type DeltaFieldType =
-  | string
-  | { readonly type: "array"; readonly elementType: DeltaFieldType; readonly containsNull: boolean }
-  | { readonly type: "struct"; readonly fields: readonly DeltaField[] }
-  | {
-      readonly type: "map";
-      readonly keyType: DeltaFieldType;
-      readonly valueType: DeltaFieldType;
-      readonly valueContainsNull: boolean;
-    };
-
-export interface DeltaField {
-  readonly name: string;
-  readonly type: DeltaFieldType;
-  readonly nullable: boolean;
-  readonly metadata: Readonly<Record<string, unknown>>;
-}
-
-export interface DeltaStruct {
-  readonly type: "struct";
-  readonly fields: readonly DeltaField[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseType(value: unknown): DeltaFieldType {
-  if (typeof value === "string") return value;
-  if (!isRecord(value)) throw new Error(`bad Delta type ${quote(value)}`);
-  if (value.type === "array") {
-    return {
-      type: "array",
-      elementType: parseType(value.elementType),
-      containsNull: value.containsNull !== false,
-    };
-  }
-  if (value.type === "map") {
-    return {
-      type: "map",
-      keyType: parseType(value.keyType),
-      valueType: parseType(value.valueType),
-      valueContainsNull: value.valueContainsNull !== false,
-    };
-  }
-  if (value.type === "struct" && Array.isArray(value.fields))
-    return { type: "struct", fields: value.fields.map(parseField) };
-  throw new Error(`bad Delta type ${quote(value)}`);
-}
-
-function parseField(value: unknown): DeltaField {
-  if (!isRecord(value) || typeof value.name !== "string") throw new Error(`bad Delta field ${quote(value)}`);
-  return {
-    name: value.name,
-    type: parseType(value.type),
-    nullable: value.nullable !== false,
-    metadata: isRecord(value.metadata) ? value.metadata : {},
-  };
-}
+/** The writer uses the reader's schema model and parser (one definition of the log's schema shape). */
+export type DeltaFieldType = DeltaType;
+export type DeltaField = DeltaStructField;
+export type DeltaStruct = DeltaSchema;
 
 export function parseSchemaString(schemaString: string): DeltaStruct {
-  const parsed: unknown = JSON.parse(schemaString);
-  const type = parseType(parsed);
-  if (typeof type === "string" || type.type !== "struct")
-    throw new Error(`schemaString is not a struct: ${quote(schemaString)}`);
-  return type;
+  return parseSchema(schemaString);
 }
 
 export function serialiseSchema(schema: DeltaStruct): string {
