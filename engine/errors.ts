@@ -138,6 +138,10 @@ export const errorCatalog = {
     summary: "A Bronze manifest record is not valid JSON of the expected shape.",
     fix: "Manifests are written by Strata only; restore the quoted file from the object store's version history.",
   },
+  STRATA_ERR_BRONZE_DAY_INDEX_CONTENDED: {
+    summary: "Bronze could not add an object to its day's index: other ingestions kept taking the next slot.",
+    fix: "Lower the number of concurrent Bronze runs (the daemon's maxConcurrentRuns) and re-run the day; the object itself is committed, and the next run for its day indexes it.",
+  },
   STRATA_ERR_RECONCILIATION: {
     summary:
       "Silver reconciliation failed: rows read from Bronze differ from rows inserted + updated + unchanged + quarantined.",

@@ -4,20 +4,14 @@ import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 import { LAKE } from "../../resources/tokens.ts";
 import { dayOf, ingestionDays } from "../shared/partitions.ts";
 import { countCsvRecords } from "./count-records.ts";
-import {
-  byContentKey,
-  byDayKey,
-  encodeManifest,
-  type ManifestRecord,
-  manifestsOfDay,
-  readManifestByContent,
-} from "./manifest.ts";
+import { addToDayIndex, manifestsOfDay } from "./day-index.ts";
+import { byContentKey, encodeManifest, type ManifestRecord, readManifestByContent } from "./manifest.ts";
 
 export const LANDING_PREFIX = "landing/sales/";
 /** Set by the landing sensor on the runs it requests (sensors/landing.ts): the object to ingest. */
 export const LANDING_KEY_TAG = "strata/landing-key";
 
-/** What Bronze hands to Silver for a day: every object ingested that day, oldest first. */
+/** What Bronze hands to Silver for a day: every object in the day's index when the run ended. */
 export interface BronzeDay {
   readonly partition: string;
   readonly objects: readonly ManifestRecord[];
@@ -108,7 +102,7 @@ export class BronzeSalesCsv {
     const existing = await readManifestByContent(this.lake, sha256);
     if (existing) {
       // Same bytes seen before (maybe under another name): only repair a missing day index.
-      await this.lake.putIfAbsent(byDayKey(existing.partition, sha256), encodeManifest(existing));
+      await addToDayIndex(this.lake, existing);
       if (existing.landingKey !== landingKey)
         ctx.log.info(`${landingKey} has the same content as ${existing.landingKey}: not ingested again`);
       return "duplicate";
@@ -132,7 +126,7 @@ export class BronzeSalesCsv {
       contentType: "text/csv",
     });
     if (!(await this.lake.putIfAbsent(byContentKey(sha256), encodeManifest(record)))) return "duplicate"; // a concurrent ingest won
-    await this.lake.putIfAbsent(byDayKey(partition, sha256), encodeManifest(record));
+    await addToDayIndex(this.lake, record);
     return "ingested";
   }
 }

@@ -4,6 +4,7 @@ import type { DeltaTable } from "../../resources/delta/delta-table.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 import { CONFIG, DELTA_TABLES, LAKE } from "../../resources/tokens.ts";
+import { manifestsOfDay } from "../bronze/day-index.ts";
 import type { ManifestRecord } from "../bronze/manifest.ts";
 import { type BronzeDay, BronzeSalesCsv } from "../bronze/sales-csv.ts";
 import { ingestionDays } from "../shared/partitions.ts";
@@ -40,8 +41,9 @@ export interface SilverQuarantineResult {
 
 /**
  * Idempotency ledger: the Delta `txn` of each table records how many of the day's Bronze objects
- * (in manifest order) it holds. A re-run processes only the objects after that count, and a crash
- * between the two commits is finished by the next run without duplicating quarantine rows.
+ * it holds, counted in the order of the day index, whose positions never change (see
+ * bronze/day-index.ts). A re-run processes only the objects after that count, and a crash between
+ * the two commits is finished by the next run without duplicating quarantine rows.
  */
 const appId = (partition: string): string => `strata/silver_sales/${partition}`;
 
@@ -76,7 +78,10 @@ export class SilverSales {
     ctx: AssetContext,
     inputs: { bronze: BronzeDay },
   ): Promise<{ "silver/sales": SilverSalesResult; "silver/sales_quarantine": SilverQuarantineResult }> {
-    const { partition, objects } = inputs.bronze;
+    // The day index as it is now, not as the Bronze run that triggered this one saw it: runs of a
+    // day can finish out of order, and an older view would leave the newest objects waiting.
+    const { partition } = inputs.bronze;
+    const objects = await manifestsOfDay(this.lake, partition);
     const sales = this.tables.table(SILVER_SALES_TABLE);
     const quarantine = this.tables.table(SILVER_QUARANTINE_TABLE);
     const salesDone = (await sales.exists())
@@ -125,10 +130,10 @@ export class SilverSales {
                 ),
             txn,
           });
+    // Appended even when empty: the commit then carries only the ledger's txn, without which the
+    // next run could not tell "no rejects" from "crashed before the quarantine commit".
     const appended =
-      quarantineDone >= objects.length || rejected.height === 0
-        ? undefined
-        : await quarantine.append(rejected, { txn });
+      quarantineDone >= objects.length ? undefined : await quarantine.append(rejected, { txn });
     const metrics = merged?.metrics ?? { inserted: 0, updated: 0, unchanged: silver.height };
     return this.result(ctx, partition, pending.length, counts.rowsRead, metrics, counts.byReason, [
       merged?.version ?? (await versionOf(sales)),
