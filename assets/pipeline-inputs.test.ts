@@ -107,4 +107,29 @@ describe("pipeline inputs", () => {
     const silver = await h.workspace.storage.latestMaterialization("silver/sales", partition);
     expect(silver?.metadata.rows_read).toEqual({ type: "int", value: 10 });
   });
+
+  test("an unreadable file is refused at Bronze once; the day's readable files still reach Silver", async () => {
+    const good = `${[HEADER, ...LINES.slice(200, 206)].join("\n")}\n`;
+    const noHeader = `${LINES.slice(300, 303).join("\n")}\n`;
+    const partition = await h.land("good.csv", utf8(good), day(6));
+    await h.land("no_header.csv", utf8(noHeader), day(6));
+    const first = await h.run("bronze/sales_csv,silver/sales", partition);
+    expect(first.status).toBe("failure");
+    expect(await stepError(h, first.runId)).toMatch(/STRATA_ERR_SILVER_MISSING_COLUMN.*no_header\.csv/);
+    const refused: string[] = [];
+    for await (const info of h.lake.list("bronze/_refused/sales_csv/")) {
+      refused.push(new TextDecoder().decode(await h.lake.get(info.key)));
+    }
+    // Earlier tests of this file refused their own files too.
+    expect(refused.filter((record) => record.includes("landing/sales/no_header.csv"))).toHaveLength(1);
+
+    // The next run of the day skips the known-bad content and applies the readable file.
+    const second = await h.run("bronze/sales_csv,silver/sales", partition);
+    expect(second.status).toBe("success");
+    const bronze = await h.workspace.storage.latestMaterialization("bronze/sales_csv", partition);
+    expect(bronze?.metadata.objects_refused_before).toEqual({ type: "int", value: 1 });
+    expect(bronze?.metadata.objects_in_partition).toEqual({ type: "int", value: 1 });
+    const silver = await h.workspace.storage.latestMaterialization("silver/sales", partition);
+    expect(silver?.metadata.rows_read).toEqual({ type: "int", value: 6 });
+  });
 });

@@ -50,7 +50,7 @@ describe("the pipeline on an S3 lake (MinIO)", () => {
 
   test("Silver reconciles on S3 and Gold's facts match, read through the local file cache", async () => {
     const summary = await collectSummary(h.workspace);
-    expect(summary.bronze).toEqual({ objects: 1, rows: 2743 });
+    expect(summary.bronze).toEqual({ objects: 1, rows: 2743, refused: 0 });
     const [reconciliation] = await h.workspace.storage.checkResults("silver/sales", {
       checkName: "reconciliation",
     });

@@ -21,7 +21,7 @@ describe("the pipeline on the real sample", () => {
   test("Bronze rows = Silver + quarantine, and the reconciliation check passed", async () => {
     const summary = await collectSummary(h.workspace);
     const quarantined = Object.values(summary.quarantineByReason).reduce((a, b) => a + b, 0);
-    expect(summary.bronze).toEqual({ objects: 1, rows: 2743 });
+    expect(summary.bronze).toEqual({ objects: 1, rows: 2743, refused: 0 });
     expect(summary.silverRows + quarantined).toBe(2743);
     const [reconciliation] = await h.workspace.storage.checkResults("silver/sales", {
       checkName: "reconciliation",
@@ -79,6 +79,6 @@ describe("the pipeline on the real sample", () => {
       objects_already_ingested: { value: 2 },
       objects_in_partition: { value: 1 },
     });
-    expect((await collectSummary(h.workspace)).bronze).toEqual({ objects: 1, rows: 2743 });
+    expect((await collectSummary(h.workspace)).bronze).toEqual({ objects: 1, rows: 2743, refused: 0 });
   });
 });

@@ -76,7 +76,7 @@ describe("SCD2 across two daily loads through the whole pipeline", () => {
 
   test("all 2,743 lines are in Silver and Gold, and every data test passes after day 2", async () => {
     const summary = await collectSummary(h.workspace);
-    expect(summary.bronze).toEqual({ objects: 2, rows: 2743 });
+    expect(summary.bronze).toEqual({ objects: 2, rows: 2743, refused: 0 });
     expect(summary.silverRows).toBe(2743);
     expect(summary.checks.failing).toEqual([]);
     expect(await h.scalar("select count(*) from marts.fact_sales")).toBe(2743);

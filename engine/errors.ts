@@ -138,6 +138,11 @@ export const errorCatalog = {
     summary: "A Bronze manifest record is not valid JSON of the expected shape.",
     fix: "Manifests are written by Strata only; restore the quoted file from the object store's version history.",
   },
+  STRATA_ERR_LANDING_REFUSED: {
+    summary:
+      "Several landing objects of a day cannot be read as sales CSV; none of them was ingested (the readable ones were).",
+    fix: "Fix each quoted file as its own error says and drop the corrected file into the landing zone; the refused ones are listed under bronze/_refused/.",
+  },
   STRATA_ERR_BRONZE_DAY_INDEX_CONTENDED: {
     summary: "Bronze could not add an object to its day's index: other ingestions kept taking the next slot.",
     fix: "Lower the number of concurrent Bronze runs (the daemon's maxConcurrentRuns) and re-run the day; the object itself is committed, and the next run for its day indexes it.",

@@ -20,6 +20,22 @@ export const MANIFEST_ROOT = "bronze/_manifests/sales_csv";
 /** The commit point of an ingestion, keyed by content: the same bytes are never ingested twice. */
 export const byContentKey = (sha256: string): string => `${MANIFEST_ROOT}/by-sha256/${sha256}.json`;
 
+/** A landing object Bronze refused because Silver could never read it (dead-letter record). */
+export interface RefusedRecord {
+  readonly landingKey: string;
+  readonly sha256: string;
+  readonly partition: string;
+  readonly code: string;
+  readonly message: string;
+  readonly refusedAt: string;
+  readonly runId: string;
+}
+
+export const REFUSED_ROOT = "bronze/_refused/sales_csv";
+export const refusedKey = (sha256: string): string => `${REFUSED_ROOT}/${sha256}.json`;
+export const encodeRefused = (record: RefusedRecord): Uint8Array =>
+  new TextEncoder().encode(`${JSON.stringify(record)}\n`);
+
 function isManifestRecord(value: unknown): value is ManifestRecord {
   if (typeof value !== "object" || value === null) return false;
   const fields: Record<string, string> = {

@@ -3,9 +3,17 @@ import { type AssetContext, asset, inject, quote, StrataError } from "../../engi
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 import { LAKE } from "../../resources/tokens.ts";
 import { dayOf, ingestionDays } from "../shared/partitions.ts";
-import { countCsvRecords } from "./count-records.ts";
 import { addToDayIndex, manifestsOfDay } from "./day-index.ts";
-import { byContentKey, encodeManifest, type ManifestRecord, readManifestByContent } from "./manifest.ts";
+import { checkLandingCsv } from "./landing-gate.ts";
+import {
+  byContentKey,
+  encodeManifest,
+  encodeRefused,
+  type ManifestRecord,
+  type RefusedRecord,
+  readManifestByContent,
+  refusedKey,
+} from "./manifest.ts";
 
 export const LANDING_PREFIX = "landing/sales/";
 /** Set by the landing sensor on the runs it requests (sensors/landing.ts): the object to ingest. */
@@ -49,15 +57,29 @@ export class BronzeSalesCsv {
       );
     let ingested = 0;
     let alreadyIngested = 0;
+    let refusedBefore = 0;
+    const refused: StrataError[] = [];
     for (const landingKey of await this.landed(ctx, partition)) {
       const outcome = await this.ingest(ctx, landingKey, partition);
       if (outcome === "ingested") ingested++;
       else if (outcome === "duplicate") alreadyIngested++;
+      else if (outcome === "refused before") refusedBefore++;
+      else if (outcome instanceof StrataError) refused.push(outcome);
+    }
+    // The readable objects are committed either way; a newly refused one fails the run, once.
+    const [first, ...more] = refused;
+    if (first !== undefined && more.length === 0) throw first;
+    if (first !== undefined) {
+      throw new StrataError(
+        "STRATA_ERR_LANDING_REFUSED",
+        `${refused.length} landing objects of ${quote(partition)} were not ingested: ${refused.map((e) => e.message).join(" | ")}`,
+      );
     }
     const objects = await manifestsOfDay(this.lake, partition);
     ctx.addMetadata({
       objects_ingested: ingested,
       objects_already_ingested: alreadyIngested,
+      objects_refused_before: refusedBefore,
       objects_in_partition: objects.length,
       rows_in_partition: objects.reduce((sum, o) => sum + o.rowCount, 0),
       bytes_in_partition: objects.reduce((sum, o) => sum + o.size, 0),
@@ -85,18 +107,12 @@ export class BronzeSalesCsv {
     ctx: AssetContext,
     landingKey: string,
     partition: string,
-  ): Promise<"ingested" | "duplicate" | "gone"> {
+  ): Promise<"ingested" | "duplicate" | "gone" | "refused before" | StrataError> {
     const bytes = await this.lake.getIfExists(landingKey);
     if (bytes === undefined) {
       // Removed from the landing zone after the sensor listed it: nothing left to ingest.
       ctx.log.warn(`${landingKey} is no longer in the landing zone; nothing ingested`);
       return "gone";
-    }
-    if (bytes.length === 0) {
-      throw new StrataError(
-        "STRATA_ERR_SILVER_TRUNCATED",
-        `landing object ${quote(landingKey)} is empty; nothing was ingested.`,
-      );
     }
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const existing = await readManifestByContent(this.lake, sha256);
@@ -107,6 +123,8 @@ export class BronzeSalesCsv {
         ctx.log.info(`${landingKey} has the same content as ${existing.landingKey}: not ingested again`);
       return "duplicate";
     }
+    const gate = checkLandingCsv(bytes, landingKey);
+    if (!gate.readable) return this.refuse(ctx, landingKey, partition, sha256, gate.error);
     const name = landingKey.slice(LANDING_PREFIX.length).replaceAll("/", "_");
     const now = ctx.now();
     const record: ManifestRecord = {
@@ -115,7 +133,7 @@ export class BronzeSalesCsv {
       landingKey,
       sha256,
       size: bytes.length,
-      rowCount: countCsvRecords(bytes),
+      rowCount: gate.records,
       ingestedAt: now,
       ingestedAtIso: new Date(now).toISOString(),
       partition,
@@ -128,5 +146,30 @@ export class BronzeSalesCsv {
     if (!(await this.lake.putIfAbsent(byContentKey(sha256), encodeManifest(record)))) return "duplicate"; // a concurrent ingest won
     await addToDayIndex(this.lake, record);
     return "ingested";
+  }
+
+  /**
+   * Records an unreadable object (by content) so that later runs of its day skip it with a warning
+   * instead of failing again; the first run to meet it fails with the parser's coded error.
+   */
+  private async refuse(
+    ctx: AssetContext,
+    landingKey: string,
+    partition: string,
+    sha256: string,
+    error: StrataError,
+  ): Promise<"refused before" | StrataError> {
+    const record: RefusedRecord = {
+      landingKey,
+      sha256,
+      partition,
+      code: error.code,
+      message: error.message,
+      refusedAt: new Date(ctx.now()).toISOString(),
+      runId: ctx.runId,
+    };
+    if (await this.lake.putIfAbsent(refusedKey(sha256), encodeRefused(record))) return error;
+    ctx.log.warn(`${landingKey} was refused before (${error.code}); not ingested`);
+    return "refused before";
   }
 }

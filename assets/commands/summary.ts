@@ -9,10 +9,12 @@ import {
 import { describeLake } from "../../resources/object-store/open-lake.ts";
 import { CONFIG, DELTA_TABLES, LAKE, WAREHOUSE } from "../../resources/tokens.ts";
 import type { Warehouse } from "../../resources/warehouse/warehouse.ts";
+import { REFUSED_ROOT } from "../bronze/manifest.ts";
 import { SILVER_QUARANTINE_TABLE, SILVER_SALES_TABLE } from "../silver/sales.ts";
 
 export interface PipelineSummary {
-  readonly bronze: { readonly objects: number; readonly rows: number };
+  /** `refused`: landing objects Bronze could not read as sales CSV (dead-letter records). */
+  readonly bronze: { readonly objects: number; readonly rows: number; readonly refused: number };
   readonly silverRows: number;
   readonly quarantineByReason: Readonly<Record<string, number>>;
   readonly checks: {
@@ -68,6 +70,8 @@ export async function collectSummary(workspace: Workspace): Promise<PipelineSumm
     )
       rows += record.rowCount;
   }
+  let refused = 0;
+  for await (const _ of lake.list(`${REFUSED_ROOT}/`)) refused++;
   const silver = tables.table(SILVER_SALES_TABLE);
   const silverRows = (await silver.exists()) ? (await silver.read()).height : 0;
   const quarantine = tables.table(SILVER_QUARANTINE_TABLE);
@@ -92,7 +96,7 @@ export async function collectSummary(workspace: Workspace): Promise<PipelineSumm
       gold[key] = (await count(warehouse, `select count(*) from ${relation.value}`)) ?? -1;
   }
   return {
-    bronze: { objects, rows },
+    bronze: { objects, rows, refused },
     silverRows,
     quarantineByReason,
     checks: {
@@ -120,6 +124,10 @@ export async function printSummary(workspace: Workspace, io: CliIO): Promise<Pip
   io.out("");
   io.out("=== Strata pipeline summary ===");
   io.out(`Bronze   ${summary.bronze.objects} object(s), ${summary.bronze.rows} rows`);
+  if (summary.bronze.refused > 0)
+    io.out(
+      `  refused ${summary.bronze.refused} unreadable landing object(s): see ${REFUSED_ROOT}/ in the lake`,
+    );
   io.out(`Silver   ${summary.silverRows} rows in silver/sales`);
   io.out(`Quarantine ${quarantined} rows${quarantined > 0 ? ":" : ""}`);
   for (const [reason, n] of Object.entries(summary.quarantineByReason)) io.out(`  ${reason.padEnd(24)} ${n}`);
