@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import { quote, StrataError } from "../../engine/index.ts";
 import type { KafkaConfig } from "../config/config.ts";
+import { installRecordDecoder } from "./record-decoder.ts";
 
 /**
  * kafkajs clients from the configuration. Kafka is optional: every entry point checks
@@ -15,6 +16,8 @@ export function kafkaConfigured(config: KafkaConfig): boolean {
 
 export function kafkaClient(brokers: readonly string[], clientId = "strata"): Kafka {
   if (brokers.length === 0) throw new StrataError("STRATA_ERR_KAFKA_NOT_CONFIGURED", NO_BROKER);
+  // Before any fetch: kafkajs loads its fetch decoders lazily, on the first one (record-decoder.ts).
+  installRecordDecoder();
   return new Kafka({
     clientId,
     brokers: [...brokers],
