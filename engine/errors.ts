@@ -133,6 +133,15 @@ export const errorCatalog = {
     summary: "The Kafka broker could not be reached or refused a request after retries.",
     fix: "Check STRATA_KAFKA_BROKERS and that the broker is up (`infra/local/kafka.sh health`); the ingestion resumes from the committed offsets.",
   },
+  STRATA_ERR_KAFKA_UNREACHABLE: {
+    summary:
+      "No broker of STRATA_KAFKA_BROKERS answered, or the bootstrap answered but the brokers it advertises did not.",
+    fix: "Set STRATA_KAFKA_BROKERS to host:port of a listener this machine reaches (`infra/local/kafka.sh env` prints the local one) and start the broker; if only the advertised brokers fail, fix the broker's advertised.listeners.",
+  },
+  STRATA_ERR_KAFKA_TOPIC_MISSING: {
+    summary: "The topic named by STRATA_KAFKA_TOPIC does not exist on the cluster.",
+    fix: "Set STRATA_KAFKA_TOPIC to the topic the point-of-sale producers write, or create it (`strata produce` creates it with 3 partitions).",
+  },
   // --- pipeline ------------------------------------------------------------------------------
   STRATA_ERR_BRONZE_MANIFEST: {
     summary: "A Bronze manifest record is not valid JSON of the expected shape.",

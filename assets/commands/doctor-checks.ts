@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { StrataError } from "../../engine/index.ts";
-import { loadConfig, type StrataConfig } from "../../resources/config/config.ts";
+import { type KafkaConfig, loadConfig, type StrataConfig } from "../../resources/config/config.ts";
 import { LAKE_KEYS, S3_ONLY_KEYS } from "../../resources/config/lake-config.ts";
+import { kafkaConfigured, probeKafka } from "../../resources/kafka/kafka.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 import { describeLake, openLake } from "../../resources/object-store/open-lake.ts";
 
@@ -178,13 +179,54 @@ export async function roundTrip(store: ObjectStore): Promise<Finding[]> {
   }
 }
 
+/**
+ * Kafka, when STRATA_KAFKA_BROKERS is set: the brokers answer, the topic exists, and the consumer
+ * group's lag. A failure is one coded error (its message carries the code and the fix).
+ */
+export async function kafkaFindings(kafka: KafkaConfig): Promise<Finding[]> {
+  if (!kafkaConfigured(kafka)) return [];
+  try {
+    const probe = await probeKafka(kafka);
+    const { group } = probe;
+    const lagLine = `group ${kafka.groupId}: lag ${group.lag} record(s) (state ${group.state}, ${group.members} member(s))`;
+    return [
+      finding(
+        "ok",
+        "kafka",
+        `${kafka.brokers.join(",")} reachable in ${probe.connectMs.toFixed(0)} ms (cluster ${probe.clusterId}, broker(s) ${probe.brokers.join(", ")})`,
+      ),
+      finding(
+        "ok",
+        "kafka topic",
+        `${kafka.topic}: ${probe.partitions} partition(s), ${probe.records} record(s)`,
+      ),
+      group.committedPartitions === 0
+        ? finding(
+            "warn",
+            "kafka group",
+            `group ${kafka.groupId} has no committed offsets on ${kafka.topic} yet: the first ingestion reads the topic from the beginning (${group.lag} record(s)); if the stream already ran under another name, set STRATA_KAFKA_GROUP_ID to it`,
+          )
+        : group.lag > 10 * kafka.batchMaxRecords
+          ? finding(
+              "warn",
+              "kafka group",
+              `${lagLine}: the ingestion is behind; is \`strata stream\` or the daemon (kafka sensor) running?`,
+            )
+          : finding("ok", "kafka group", lagLine),
+    ];
+  } catch (error) {
+    return [finding("error", "kafka", error instanceof Error ? error.message : String(error))];
+  }
+}
+
 export async function checkConnectivity(config: StrataConfig): Promise<Finding[]> {
   const lake = openLake(config.lake);
   try {
-    return (await roundTrip(lake.store)).map((f) => ({
+    const lakeFindings = (await roundTrip(lake.store)).map((f) => ({
       ...f,
       message: `${describeLake(config.lake)}: ${f.message}`,
     }));
+    return [...lakeFindings, ...(await kafkaFindings(config.kafka))];
   } finally {
     lake.close();
   }

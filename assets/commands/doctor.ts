@@ -36,7 +36,8 @@ export async function doctor(
 
 /** Validates configuration (required settings per lake kind, formats, unsafe values) and optionally connectivity. */
 export const doctorCommand: CliCommand = {
-  summary: "Check the configuration for problems and unsafe values; --connectivity also round-trips the lake",
+  summary:
+    "Check the configuration for problems and unsafe values; --connectivity also round-trips the lake and probes Kafka (when STRATA_KAFKA_BROKERS is set)",
   usage,
   needsWorkspace: false,
   async run(args, io) {

@@ -14,7 +14,11 @@ export function kafkaConfigured(config: KafkaConfig): boolean {
   return config.brokers.length > 0;
 }
 
-export function kafkaClient(brokers: readonly string[], clientId = "strata"): Kafka {
+export function kafkaClient(
+  brokers: readonly string[],
+  clientId = "strata",
+  retry: { readonly retries: number } = { retries: 8 },
+): Kafka {
   if (brokers.length === 0) throw new StrataError("STRATA_ERR_KAFKA_NOT_CONFIGURED", NO_BROKER);
   // Before any fetch: kafkajs loads its fetch decoders lazily, on the first one (record-decoder.ts).
   installRecordDecoder();
@@ -24,7 +28,7 @@ export function kafkaClient(brokers: readonly string[], clientId = "strata"): Ka
     // kafkajs logs every retried connection at ERROR; Strata reports outages itself (health, lag).
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
-    retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 8 },
+    retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: retry.retries },
   });
 }
 
@@ -74,12 +78,7 @@ export async function kafkaHealth(config: KafkaConfig): Promise<KafkaHealth> {
       const high = Number(end.high);
       const low = Number(end.low);
       const done = byPartition.get(end.partition) ?? -1;
-      return {
-        partition: end.partition,
-        high,
-        committed: done,
-        lag: Math.max(0, high - (done < 0 ? low : done)),
-      };
+      return { partition: end.partition, high, committed: done, lag: partitionLagOf(high, done, low) };
     });
     return { reachable: true, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions };
   } catch (error) {
@@ -92,4 +91,117 @@ export async function kafkaHealth(config: KafkaConfig): Promise<KafkaHealth> {
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+export interface KafkaProbe {
+  readonly clusterId: string;
+  /** The brokers the cluster advertises (what clients connect to after the bootstrap). */
+  readonly brokers: readonly string[];
+  readonly connectMs: number;
+  readonly partitions: number;
+  /** Records in the topic (sum of high − low watermarks). */
+  readonly records: number;
+  readonly group: {
+    readonly state: string;
+    readonly members: number;
+    readonly lag: number;
+    /** Partitions with a committed offset (0: the group never committed). */
+    readonly committedPartitions: number;
+  };
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * `strata doctor --connectivity`: the configured brokers answer, the topic exists, and the consumer
+ * group's lag. Each failure is a coded error whose fix names the setting to change. Bounded: one
+ * retry per request, so an unreachable broker is reported in seconds.
+ */
+export async function probeKafka(config: KafkaConfig): Promise<KafkaProbe> {
+  if (!kafkaConfigured(config)) throw new StrataError("STRATA_ERR_KAFKA_NOT_CONFIGURED", NO_BROKER);
+  const bootstrap = config.brokers.join(",");
+  const admin = kafkaClient(config.brokers, "strata-doctor", { retries: 1 }).admin({ retry: { retries: 1 } });
+  const started = performance.now();
+  try {
+    let cluster: Awaited<ReturnType<typeof admin.describeCluster>>;
+    try {
+      await admin.connect();
+      cluster = await admin.describeCluster();
+    } catch (error) {
+      throw new StrataError(
+        "STRATA_ERR_KAFKA_UNREACHABLE",
+        `no broker of STRATA_KAFKA_BROKERS=${quote(bootstrap)} answered: ${reason(error)}.`,
+        { brokers: config.brokers },
+        { cause: error },
+      );
+    }
+    const connectMs = performance.now() - started;
+    const advertised = cluster.brokers.map((b) => `${b.host}:${b.port}`);
+    const metadata = await admin.listTopics();
+    if (!metadata.includes(config.topic))
+      throw new StrataError(
+        "STRATA_ERR_KAFKA_TOPIC_MISSING",
+        `topic STRATA_KAFKA_TOPIC=${quote(config.topic)} does not exist on the cluster at ${quote(bootstrap)} (it has ${metadata.filter((t) => !t.startsWith("__")).length} other topic(s)).`,
+        { topic: config.topic },
+      );
+    let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+    try {
+      ends = await admin.fetchTopicOffsets(config.topic);
+    } catch (error) {
+      // The bootstrap answered but the partition leaders did not: typically advertised.listeners
+      // names an address this machine cannot reach.
+      throw new StrataError(
+        "STRATA_ERR_KAFKA_UNREACHABLE",
+        `the bootstrap broker ${quote(bootstrap)} answered, but the brokers it advertises (${advertised.join(", ")}) did not: ${reason(error)}.`,
+        { brokers: config.brokers, advertised },
+        { cause: error },
+      );
+    }
+    const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+    const byPartition = new Map(
+      (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
+    );
+    let lag = 0;
+    let records = 0;
+    let committedPartitions = 0;
+    for (const end of ends) {
+      const high = Number(end.high);
+      const low = Number(end.low);
+      const done = byPartition.get(end.partition) ?? -1;
+      if (done >= 0) committedPartitions++;
+      records += high - low;
+      lag += partitionLagOf(high, done, low);
+    }
+    const described = await admin.describeGroups([config.groupId]);
+    const group = described.groups.find((g) => g.groupId === config.groupId);
+    return {
+      clusterId: cluster.clusterId,
+      brokers: advertised,
+      connectMs,
+      partitions: ends.length,
+      records,
+      group: {
+        state: group?.state ?? "Unknown",
+        members: group?.members.length ?? 0,
+        lag,
+        committedPartitions,
+      },
+    };
+  } catch (error) {
+    if (StrataError.is(error)) throw error;
+    throw new StrataError(
+      "STRATA_ERR_KAFKA",
+      `a request to ${quote(bootstrap)} failed: ${reason(error)}.`,
+      { brokers: config.brokers },
+      { cause: error },
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function partitionLagOf(high: number, committed: number, low: number): number {
+  return Math.max(0, high - (committed < 0 ? low : committed));
 }
