@@ -176,11 +176,9 @@ export async function commitTransaction(
   let version = pending.readVersion + 1;
   for (let rebasedOver = 0; ; rebasedOver++) {
     const body = serialiseActions([commitInfo(pending, pending.readVersion), ...pending.actions]);
-    if (
-      await store.putIfAbsent(logKey(root, versionFileName(version)), body, {
-        contentType: "application/json",
-      })
-    ) {
+    // No content type: on a local store it would be a metadata sidecar file per commit, doubling
+    // the objects in _delta_log/ that every snapshot load lists (no Delta reader looks at it).
+    if (await store.putIfAbsent(logKey(root, versionFileName(version)), body)) {
       return { version, rebasedOver, commitMs: performance.now() - started };
     }
     if (pending.readVersion < 0) {
