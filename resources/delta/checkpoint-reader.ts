@@ -1,18 +1,134 @@
 /**
- * Reading classic checkpoints (single file or all parts of a multi-part one). Each row is turned
- * into JSON by DuckDB and validated by the same guards as commit lines, so writers' differing
- * checkpoint layouts (Spark `key_value` maps, delta-rs 0.17 `entries` maps, missing optional
- * columns, `stats_parsed` instead of `stats`, an obsolete `commitInfo` column) read alike.
+ * Reading classic checkpoints (single file or all parts of a multi-part one). Every row becomes a
+ * JSON object validated by the same guards as commit lines, so writers' differing checkpoint
+ * layouts read alike. Two decoders produce those objects:
+ * - polars, the fast path: one native Parquet read and one native JSON serialisation per part,
+ *   then a single JSON.parse. It is taken only when every column is made of strings, integers,
+ *   booleans, lists and structs (whose JSON form is unambiguous) and every map column comes back as
+ *   key/value entries; a 1,000-file checkpoint decodes in about half the time DuckDB's `to_json`
+ *   takes, and without DuckDB's fixed cost per query.
+ * - DuckDB for everything else (`stats_parsed` with dates, timestamps or decimals, an obsolete
+ *   `commitInfo` column, parts polars cannot read): it reads Spark `key_value` maps, delta-rs 0.17
+ *   `entries` maps, missing optional columns and differing parts alike, and reports a file that is
+ *   not Parquet at all.
  */
+import pl from "nodejs-polars";
+// The dtype classes, for instanceof narrowing (the package root exports only their factory functions).
+import { List, Struct } from "nodejs-polars/bin/datatypes/datatype.js";
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
 import { localFiles, sqlString, withDuckDb } from "./duckdb-parquet.ts";
-import { type LogAction, parseAction } from "./log-actions.ts";
+import { isRecord, type LogAction, parseAction } from "./log-actions.ts";
 import type { CheckpointFiles } from "./log-listing.ts";
 
 export async function readCheckpoint(store: ObjectStore, checkpoint: CheckpointFiles): Promise<LogAction[]> {
-  const files = await localFiles(store, checkpoint.keys);
   const source = checkpoint.keys[0] ?? `checkpoint ${checkpoint.version}`;
+  const rows = (await rowsWithPolars(store, checkpoint)) ?? (await rowsWithDuckDb(store, checkpoint, source));
+  const actions: LogAction[] = [];
+  for (const row of rows) {
+    const action = parseAction(row, source);
+    if (action !== undefined && action.kind !== "commitInfo") actions.push(action);
+  }
+  return actions;
+}
+
+/** Scalar dtypes whose polars JSON is what the log's JSON would hold. */
+const PLAIN_VARIANTS = new Set([
+  "Null",
+  "Bool",
+  "Int8",
+  "Int16",
+  "Int32",
+  "Int64",
+  "UInt8",
+  "UInt16",
+  "UInt32",
+  "UInt64",
+  "String",
+  "Utf8",
+]);
+
+function plainJson(dtype: pl.DataType): boolean {
+  if (PLAIN_VARIANTS.has(dtype.variant)) return true;
+  if (dtype instanceof List) return dtype.inner.every(plainJson);
+  if (dtype instanceof Struct) return dtype.inner.every((field) => plainJson(field.dtype));
+  return false;
+}
+
+/** The checkpoint's MAP<string,string> columns, by action. */
+const MAP_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  add: ["partitionValues", "tags"],
+  remove: ["partitionValues", "tags"],
+  metaData: ["configuration"],
+};
+
+/**
+ * polars hands a Parquet MAP over as a list of {key, value} entries; the log's JSON (and DuckDB's)
+ * has an object. Undefined when the value has neither shape.
+ */
+function mapObject(value: unknown): Record<string, unknown> | null | undefined {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const entry of value) {
+    if (!isRecord(entry) || typeof entry.key !== "string") return undefined;
+    out[entry.key] = entry.value ?? null;
+  }
+  return out;
+}
+
+/** Rewrite a row's map columns in place; false when one is not a list of entries. */
+function normaliseMaps(row: Record<string, unknown>): boolean {
+  for (const [column, fields] of Object.entries(MAP_FIELDS)) {
+    const action = row[column];
+    if (!isRecord(action)) continue;
+    for (const field of fields) {
+      if (!(field in action)) continue;
+      const map = mapObject(action[field]);
+      if (map === undefined) return false;
+      action[field] = map;
+    }
+  }
+  const metaData = row.metaData;
+  if (isRecord(metaData) && isRecord(metaData.format) && "options" in metaData.format) {
+    const options = mapObject(metaData.format.options);
+    if (options === undefined) return false;
+    metaData.format.options = options;
+  }
+  return true;
+}
+
+/** The rows of every part through polars, or undefined when a part needs the DuckDB reader. */
+async function rowsWithPolars(
+  store: ObjectStore,
+  checkpoint: CheckpointFiles,
+): Promise<Record<string, unknown>[] | undefined> {
+  const rows: Record<string, unknown>[] = [];
+  for (const key of checkpoint.keys) {
+    const local = store.localPath(key);
+    let frame: pl.DataFrame;
+    try {
+      frame = pl.readParquet(local ?? Buffer.from(await store.get(key)), { parallel: "none" });
+    } catch {
+      return undefined; // DuckDB reads what polars cannot, and reports a file that is not Parquet
+    }
+    if (!frame.dtypes.every(plainJson)) return undefined;
+    const parsed: unknown = JSON.parse(frame.writeJSON({ format: "json" }).toString());
+    if (!Array.isArray(parsed)) return undefined;
+    for (const row of parsed) {
+      if (!isRecord(row) || !normaliseMaps(row)) return undefined;
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+async function rowsWithDuckDb(
+  store: ObjectStore,
+  checkpoint: CheckpointFiles,
+  source: string,
+): Promise<unknown[]> {
+  const files = await localFiles(store, checkpoint.keys);
   try {
     const list = `[${files.paths.map(sqlString).join(", ")}]`;
     let rows: Record<string, unknown>[];
@@ -31,14 +147,9 @@ export async function readCheckpoint(store: ObjectStore, checkpoint: CheckpointF
         { cause: error },
       );
     }
-    const actions: LogAction[] = [];
-    for (const row of rows) {
-      const json = row.j;
-      if (typeof json !== "string") continue;
-      const action = parseAction(JSON.parse(json), source);
-      if (action !== undefined && action.kind !== "commitInfo") actions.push(action);
-    }
-    return actions;
+    const parsed: unknown[] = [];
+    for (const row of rows) if (typeof row.j === "string") parsed.push(JSON.parse(row.j));
+    return parsed;
   } finally {
     await files.release();
   }
