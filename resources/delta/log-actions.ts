@@ -190,12 +190,12 @@ export function parseCommitFile(bytes: Uint8Array, source: string): LogAction[] 
   return actions;
 }
 
-/** The identity of a logical file: (decoded path, deletion vector unique id). */
-export function fileKey(path: string, dv: DeletionVectorDescriptor | null | undefined): string {
+/** The identity of a logical file: (decoded path, deletion vector unique id); see decodeLogPath. */
+export function decodedFileKey(decodedPath: string, dv: DeletionVectorDescriptor | null | undefined): string {
   const dvId = dv
     ? `${dv.storageType}${dv.pathOrInlineDv}${dv.offset === undefined ? "" : `@${dv.offset}`}`
     : "";
-  return `${decodeLogPath(path)}\u0000${dvId}`;
+  return `${decodedPath}\u0000${dvId}`;
 }
 
 /**

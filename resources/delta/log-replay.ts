@@ -12,15 +12,16 @@ import type {
   RemoveAction,
   TxnAction,
 } from "./actions.ts";
-import { decodeLogPath, fileKey, type LogAction } from "./log-actions.ts";
+import { decodedFileKey, decodeLogPath, type LogAction } from "./log-actions.ts";
 
 export class ReplayState {
   protocol: ProtocolAction | undefined;
   metadata: MetadataAction | undefined;
   /** The commitInfo of the last replayed commit (commitInfo is never carried by checkpoints). */
   commitInfo: CommitInfoAction | undefined;
-  private readonly files = new Map<string, AddAction>();
-  private readonly removed = new Map<string, RemoveAction>();
+  /** Keyed by decodedFileKey; each entry keeps its decoded path, so a path is decoded once. */
+  private readonly files = new Map<string, Keyed<AddAction>>();
+  private readonly removed = new Map<string, Keyed<RemoveAction>>();
   private readonly txnByApp = new Map<string, TxnAction>();
 
   /** Apply one commit's (or checkpoint's) actions. */
@@ -35,15 +36,15 @@ export class ReplayState {
           this.metadata = action.metaData;
           break;
         case "add": {
-          const key = fileKey(action.add.path, action.add.deletionVector);
-          this.files.set(key, action.add);
-          this.removed.delete(key);
+          const entry = keyed(action.add);
+          this.files.set(entry.key, entry);
+          this.removed.delete(entry.key);
           break;
         }
         case "remove": {
-          const key = fileKey(action.remove.path, action.remove.deletionVector);
-          this.files.delete(key);
-          this.removed.set(key, action.remove);
+          const entry = keyed(action.remove);
+          this.files.delete(entry.key);
+          this.removed.set(entry.key, entry);
           break;
         }
         case "txn":
@@ -58,11 +59,11 @@ export class ReplayState {
 
   /** Live files, ordered by decoded path so every load of a version lists them identically. */
   liveFiles(): AddAction[] {
-    return sortByPath([...this.files.values()]);
+    return sortByPath(this.files.values());
   }
 
   tombstones(): RemoveAction[] {
-    return sortByPath([...this.removed.values()]);
+    return sortByPath(this.removed.values());
   }
 
   txns(): ReadonlyMap<string, TxnAction> {
@@ -70,9 +71,21 @@ export class ReplayState {
   }
 }
 
-function sortByPath<T extends { readonly path: string }>(actions: T[]): T[] {
-  return actions
-    .map((action) => ({ action, path: decodeLogPath(action.path) }))
+interface Keyed<T> {
+  readonly action: T;
+  /** The decoded path. */
+  readonly path: string;
+  /** decodedFileKey(path, deletionVector): the identity of the logical file. */
+  readonly key: string;
+}
+
+function keyed<T extends AddAction | RemoveAction>(action: T): Keyed<T> {
+  const path = decodeLogPath(action.path);
+  return { action, path, key: decodedFileKey(path, action.deletionVector) };
+}
+
+function sortByPath<T>(entries: Iterable<Keyed<T>>): T[] {
+  return [...entries]
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((entry) => entry.action);
 }
