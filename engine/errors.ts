@@ -97,8 +97,8 @@ export const errorCatalog = {
     fix: "Check the URL against server/README.md; list assets with GET /api/assets and instigators with GET /api/sensors or /api/schedules.",
   },
   STRATA_ERR_RUN_STATE: {
-    summary: "The run cannot be cancelled: it has finished, or it is executing in another process.",
-    fix: "Only queued runs, or runs executing in this server's process, can be cancelled; stop the other process's run there.",
+    summary: "The run cannot be cancelled: it has already ended.",
+    fix: "Only queued or executing runs can be cancelled; look at the run's status and events for how it ended.",
   },
   STRATA_ERR_INTERNAL: {
     summary: "The server failed unexpectedly while handling a request.",

@@ -53,17 +53,18 @@ export class Launcher {
     return this.workspace.backfills.cancel(backfillId);
   }
 
-  /** Cancel a queued run, or one executing in this process; anything else is a state error. */
+  /**
+   * Cancel a queued or executing run; one executing in another process records the request (its
+   * `cancelRequestedAt`) and that process stops it. An ended run is a state error.
+   */
   async cancel(runId: string): Promise<RunRecord> {
     const run = await this.workspace.storage.getRun(runId);
     if (!run) throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `run ${quote(runId)} does not exist.`);
-    if (run.status !== "queued" && run.status !== "started") {
-      throw new StrataError("STRATA_ERR_RUN_STATE", `run ${quote(runId)} has already ended (${run.status}).`);
-    }
     if (!(await this.workspace.materializer.cancel(runId))) {
+      const ended = (await this.workspace.storage.getRun(runId)) ?? run;
       throw new StrataError(
         "STRATA_ERR_RUN_STATE",
-        `run ${quote(runId)} is executing in another process; cancel it there.`,
+        `run ${quote(runId)} has already ended (${ended.status}).`,
       );
     }
     return (await this.workspace.storage.getRun(runId)) ?? run;

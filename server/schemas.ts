@@ -35,6 +35,7 @@ export const runSchema = {
     startedAt: int,
     endedAt: int,
     error: str,
+    cancelRequestedAt: int,
   },
 } as const;
 

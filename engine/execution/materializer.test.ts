@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { loadDefinitions } from "../definitions/definitions.ts";
 import { bind } from "../di/token.ts";
@@ -6,7 +9,7 @@ import { SqliteRunStorage } from "../storage/sqlite-storage.ts";
 import { Backfills } from "./backfill.ts";
 import { systemClock } from "./clock.ts";
 import { InMemoryIOManager } from "./io-manager.ts";
-import { Materializer } from "./materializer.ts";
+import { CANCEL_POLL_MS, Materializer } from "./materializer.ts";
 import { PROBE, Probe, testAssets, testChecks } from "./test-graph.ts";
 
 let probe: Probe;
@@ -132,6 +135,35 @@ describe("cancellation", () => {
     expect(result.status).toBe("canceled");
     expect(result.steps.get("slow/after")).toMatchObject({ status: "skipped" });
     expect((await storage.getRun(result.runId))?.status).toBe("canceled");
+  });
+
+  test("a run executing in another process is cancelled through run storage", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "strata-cancel-"));
+    const file = join(dir, "runs.sqlite");
+    const definitions = () =>
+      loadDefinitions({ assets: testAssets, checks: testChecks, resources: [bind.value(PROBE, probe)] });
+    const executing = SqliteRunStorage.open(file);
+    const elsewhere = SqliteRunStorage.open(file);
+    try {
+      const owner = new Materializer(definitions(), executing, { ioManager: new InMemoryIOManager() });
+      const other = new Materializer(definitions(), elsewhere, { ioManager: new InMemoryIOManager() });
+      const running = owner.materialize({ selection: "slow/waits+" });
+      while (!probe.calls.includes("slow")) await new Promise((r) => setTimeout(r, 5));
+      const [active] = await elsewhere.listRuns({ statuses: ["started"] });
+      const requested = Date.now();
+      expect(await other.cancel(active?.runId ?? "")).toBe(true);
+      const result = await running;
+      expect(result.status).toBe("canceled");
+      expect(Date.now() - requested).toBeLessThan(CANCEL_POLL_MS * 8);
+      expect(result.steps.get("slow/after")).toMatchObject({ status: "skipped" });
+      expect(await elsewhere.getRun(result.runId)).toMatchObject({ status: "canceled" });
+      // An ended run cannot be cancelled again.
+      expect(await other.cancel(result.runId)).toBe(false);
+    } finally {
+      executing.close();
+      elsewhere.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -13,6 +13,9 @@ import { buildPlan, type PlanStep } from "./plan.ts";
 import { type EventListener, RunEventWriter } from "./run-events.ts";
 import { runStep, type StepEnvironment, type StepOutcome } from "./step-runner.ts";
 
+/** How often a run executing here checks for a cancel request made by another process. */
+export const CANCEL_POLL_MS = 250;
+
 export interface MaterializeRequest {
   readonly selection: string;
   readonly partition?: string;
@@ -109,7 +112,11 @@ export class Materializer {
     return this.execute(run.runId);
   }
 
-  /** Cancel a run executing in this process, or a queued one. Returns false if it is neither. */
+  /**
+   * Cancel a run: one executing in this process is aborted at once, a queued one never starts, and
+   * one executing in another process is asked to stop (that process aborts it within
+   * CANCEL_POLL_MS). Returns false when the run has already ended or does not exist.
+   */
   async cancel(runId: string): Promise<boolean> {
     const controller = this.active.get(runId);
     if (controller) {
@@ -117,8 +124,12 @@ export class Materializer {
       return true;
     }
     const run = await this.storage.getRun(runId);
-    if (run?.status !== "queued") return false;
-    await this.storage.updateRun(runId, { status: "canceled", endedAt: this.clock.now() });
+    if (run?.status === "queued") {
+      await this.storage.updateRun(runId, { status: "canceled", endedAt: this.clock.now() });
+      return true;
+    }
+    if (run?.status !== "started") return false;
+    await this.storage.updateRun(runId, { cancelRequestedAt: this.clock.now() });
     return true;
   }
 
@@ -135,12 +146,35 @@ export class Materializer {
     }
     const controller = new AbortController();
     this.active.set(runId, controller);
+    const stopWatching = this.watchForCancelRequest(runId, controller);
     const events = new RunEventWriter(this.storage, this.clock, runId, this.listeners);
     try {
       return await this.executeClaimed(run, controller, events);
     } finally {
+      stopWatching();
       this.active.delete(runId);
     }
+  }
+
+  /** Aborts the run when another process records a cancel request for it (see cancel()). */
+  private watchForCancelRequest(runId: string, controller: AbortController): () => void {
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking || controller.signal.aborted) return;
+      checking = true;
+      this.storage
+        .getRun(runId)
+        .then((current) => {
+          if (current?.cancelRequestedAt !== undefined) controller.abort();
+        })
+        // A storage hiccup must not end the run; the next poll tries again.
+        .catch(() => undefined)
+        .finally(() => {
+          checking = false;
+        });
+    }, CANCEL_POLL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private async executeClaimed(

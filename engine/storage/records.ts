@@ -32,6 +32,11 @@ export interface RunRecord {
   readonly startedAt?: number;
   readonly endedAt?: number;
   readonly error?: string;
+  /**
+   * When another process asked to cancel this run while it executed elsewhere: the executing
+   * process watches for it and aborts (a signal cannot cross processes).
+   */
+  readonly cancelRequestedAt?: number;
 }
 
 export type EventType =

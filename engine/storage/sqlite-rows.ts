@@ -92,6 +92,7 @@ export function parseRun(text: unknown): RunRecord {
     ...(typeof r.startedAt === "number" && { startedAt: r.startedAt }),
     ...(typeof r.endedAt === "number" && { endedAt: r.endedAt }),
     ...(typeof r.error === "string" && { error: r.error }),
+    ...(typeof r.cancelRequestedAt === "number" && { cancelRequestedAt: r.cancelRequestedAt }),
   };
 }
 

@@ -67,7 +67,8 @@ export async function runPage(workspace: Workspace, run: RunRecord): Promise<str
   const live = run.status === "queued" || run.status === "started";
   const body = html`<div class="page-head" id="run-head"><h1>Run ${run.runId.slice(0, 8)}</h1>
 <span id="run-status" data-status="${run.status}">${badge(run.status)}</span>
-${live ? html`<button data-post="/api/runs/${run.runId}/cancel" class="danger">Cancel run</button>` : ""}</div>
+${live && run.cancelRequestedAt === undefined ? html`<button data-post="/api/runs/${run.runId}/cancel" class="danger">Cancel run</button>` : ""}
+${live && run.cancelRequestedAt !== undefined ? html`<span class="muted">cancel requested ${time(run.cancelRequestedAt)}</span>` : ""}</div>
 <dl class="facts"><dt>Run id</dt><dd>${run.runId}</dd><dt>Selection</dt><dd>${run.selection}</dd>
 <dt>Partition</dt><dd>${partitionOf(run)}</dd><dt>Origin</dt><dd>${run.origin ? `${run.origin.kind}: ${run.origin.name}` : "manual"}</dd>
 <dt>Created</dt><dd>${time(run.createdAt)}</dd><dt>Duration</dt><dd>${duration(run.startedAt, run.endedAt)}</dd>
