@@ -11,6 +11,10 @@
  *   `commitInfo` column, parts polars cannot read): it reads Spark `key_value` maps, delta-rs 0.17
  *   `entries` maps, missing optional columns and differing parts alike, and reports a file that is
  *   not Parquet at all.
+ * A checkpoint's content never changes (it is written once, and any checkpoint of a version holds
+ * that version's state), so decoded checkpoints are kept per process, keyed by store, keys and
+ * etags: reopening a table (every write does) replays the checkpoint from memory and reads only
+ * the commits after it.
  */
 import pl from "nodejs-polars";
 // The dtype classes, for instanceof narrowing (the package root exports only their factory functions).
@@ -21,9 +25,54 @@ import { localFiles, sqlString, withDuckDb } from "./duckdb-parquet.ts";
 import { isRecord, type LogAction, parseAction } from "./log-actions.ts";
 import type { CheckpointFiles } from "./log-listing.ts";
 
-export async function readCheckpoint(store: ObjectStore, checkpoint: CheckpointFiles): Promise<LogAction[]> {
+/** Decoded checkpoints, least recently used first. */
+const decoded = new Map<string, readonly LogAction[]>();
+let decodedActions = 0;
+/** At most this many actions are kept (about 100 MB); a larger checkpoint is decoded on every load. */
+const MAX_DECODED_ACTIONS = 100_000;
+
+/** The checkpoint's actions except commitInfo, in file order. The array is shared: do not modify it. */
+export async function readCheckpoint(
+  store: ObjectStore,
+  checkpoint: CheckpointFiles,
+): Promise<readonly LogAction[]> {
+  // Without an etag per part (a store that has none) the content's identity is unknown: no caching.
+  const identity = checkpoint.etags.every((etag) => etag !== "")
+    ? JSON.stringify([store.url, checkpoint.keys, checkpoint.etags])
+    : undefined;
+  const cached = identity === undefined ? undefined : decoded.get(identity);
+  if (identity !== undefined && cached !== undefined) {
+    decoded.delete(identity);
+    decoded.set(identity, cached);
+    return cached;
+  }
+  const actions = await decodeCheckpoint(store, checkpoint);
+  if (identity !== undefined && actions.length <= MAX_DECODED_ACTIONS) {
+    decoded.set(identity, actions);
+    decodedActions += actions.length;
+    for (const [oldest, evicted] of decoded) {
+      if (decodedActions <= MAX_DECODED_ACTIONS) break;
+      decoded.delete(oldest);
+      decodedActions -= evicted.length;
+    }
+  }
+  return actions;
+}
+
+/** Forget every decoded checkpoint: the next load of any table decodes its checkpoint again. */
+export function clearCheckpointCache(): void {
+  decoded.clear();
+  decodedActions = 0;
+}
+
+async function decodeCheckpoint(store: ObjectStore, checkpoint: CheckpointFiles): Promise<LogAction[]> {
+  const rows = (await rowsWithPolars(store, checkpoint)) ?? (await rowsWithDuckDb(store, checkpoint));
+  return checkpointActions(rows, checkpoint);
+}
+
+/** Validated actions of a checkpoint's rows, without commitInfo (which checkpoints do not carry). */
+export function checkpointActions(rows: readonly unknown[], checkpoint: CheckpointFiles): LogAction[] {
   const source = checkpoint.keys[0] ?? `checkpoint ${checkpoint.version}`;
-  const rows = (await rowsWithPolars(store, checkpoint)) ?? (await rowsWithDuckDb(store, checkpoint, source));
   const actions: LogAction[] = [];
   for (const row of rows) {
     const action = parseAction(row, source);
@@ -99,7 +148,7 @@ function normaliseMaps(row: Record<string, unknown>): boolean {
 }
 
 /** The rows of every part through polars, or undefined when a part needs the DuckDB reader. */
-async function rowsWithPolars(
+export async function rowsWithPolars(
   store: ObjectStore,
   checkpoint: CheckpointFiles,
 ): Promise<Record<string, unknown>[] | undefined> {
@@ -123,11 +172,9 @@ async function rowsWithPolars(
   return rows;
 }
 
-async function rowsWithDuckDb(
-  store: ObjectStore,
-  checkpoint: CheckpointFiles,
-  source: string,
-): Promise<unknown[]> {
+/** The rows of every part through DuckDB's `to_json`; a part that is not Parquet is a corrupt log. */
+export async function rowsWithDuckDb(store: ObjectStore, checkpoint: CheckpointFiles): Promise<unknown[]> {
+  const source = checkpoint.keys[0] ?? `checkpoint ${checkpoint.version}`;
   const files = await localFiles(store, checkpoint.keys);
   try {
     const list = `[${files.paths.map(sqlString).join(", ")}]`;

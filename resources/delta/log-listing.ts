@@ -17,6 +17,8 @@ export interface CheckpointFiles {
   readonly version: number;
   /** Object keys of the parts, in part order (one key for a single-file checkpoint). */
   readonly keys: readonly string[];
+  /** The parts' etags, in part order: with the keys, the identity of the checkpoint's content. */
+  readonly etags: readonly string[];
   readonly lastModified: number;
 }
 
@@ -66,7 +68,7 @@ export async function listLog(
   const commits = new Map<number, ObjectInfo>();
   const parts = new Map<
     string,
-    { version: number; total: number; keys: Map<number, string>; lastModified: number }
+    { version: number; total: number; parts: Map<number, ObjectInfo>; lastModified: number }
   >();
   const v2Checkpoints = new Set<number>();
   // Every "<version>.<suffix>" key of version v sorts after the bare "<prefix><padded v>".
@@ -87,8 +89,13 @@ export async function listLog(
       const part = multi ? Number(multi[2]) : 1;
       const total = multi ? Number(multi[3]) : 1;
       const id = `${version}/${total}`;
-      const entry = parts.get(id) ?? { version, total, keys: new Map<number, string>(), lastModified: 0 };
-      entry.keys.set(part, object.key);
+      const entry = parts.get(id) ?? {
+        version,
+        total,
+        parts: new Map<number, ObjectInfo>(),
+        lastModified: 0,
+      };
+      entry.parts.set(part, object);
       entry.lastModified = Math.max(entry.lastModified, object.lastModified);
       parts.set(id, entry);
       continue;
@@ -98,16 +105,21 @@ export async function listLog(
   }
   const checkpoints = new Map<number, CheckpointFiles>();
   for (const entry of parts.values()) {
-    const keys: string[] = [];
+    const objects: ObjectInfo[] = [];
     for (let part = 1; part <= entry.total; part++) {
-      const key = entry.keys.get(part);
-      if (key !== undefined) keys.push(key);
+      const object = entry.parts.get(part);
+      if (object !== undefined) objects.push(object);
     }
-    if (keys.length !== entry.total) continue; // "readers must ignore multi-part checkpoints with missing parts"
+    if (objects.length !== entry.total) continue; // "readers must ignore multi-part checkpoints with missing parts"
     const existing = checkpoints.get(entry.version);
     // Prefer the single-file checkpoint when a version has several complete ones.
-    if (existing === undefined || keys.length < existing.keys.length) {
-      checkpoints.set(entry.version, { version: entry.version, keys, lastModified: entry.lastModified });
+    if (existing === undefined || objects.length < existing.keys.length) {
+      checkpoints.set(entry.version, {
+        version: entry.version,
+        keys: objects.map((object) => object.key),
+        etags: objects.map((object) => object.etag),
+        lastModified: entry.lastModified,
+      });
     }
   }
   for (const version of checkpoints.keys()) v2Checkpoints.delete(version);
