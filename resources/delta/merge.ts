@@ -3,14 +3,22 @@
  * replaced, and which source rows are new. Only files that actually change are rewritten
  * (remove + add); files whose matched rows all fail the "update only when" condition stay as they
  * are, so replaying old data produces no rewrite at all.
+ *
+ * Finding the files: partition values and min/max stats rule files out first, then the key index
+ * (key-index.ts) rules out every file that holds none of the source keys, so a merge of new keys
+ * reads no data file at all and a merge of known keys reads only the files holding them, however
+ * large the table and however random its keys. Polars expressions are built only where a join
+ * cannot do the work (the update condition, casts): nodejs-polars spends milliseconds per expression.
  */
 import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { AddAction } from "./actions.ts";
+import { readFileRows } from "./data-file-rows.ts";
+import { filesWithKeys, keyRows, sourceKeysOf } from "./key-index.ts";
 import { decodeLogPath } from "./partition-values.ts";
-import { firstValue, parseStats } from "./stats.ts";
+import { parseStats } from "./stats.ts";
 import type { DeltaFieldType } from "./table-schema.ts";
-import { readDataFile, type TableLayout } from "./writer.ts";
+import type { TableLayout } from "./writer.ts";
 
 /** Column accessors for the update condition: the incoming (source) row and the existing (target) row. */
 export interface MergeColumns {
@@ -61,10 +69,13 @@ export interface MergePlan {
   readonly readFiles: ReadonlySet<string>;
   /** Whether a concurrently added file could hold source keys (then the merge must be redone). */
   readonly mayHoldSourceKeys: (add: AddAction) => boolean;
+  /** How many live files partition values and stats left, and how many of those the key index left (read). */
+  readonly files: { readonly afterStats: number; readonly read: number };
 }
 
 const SOURCE_PREFIX = "__strata_src_";
 const ROW_INDEX = "__strata_row";
+const NULL_PARTITION = "\u0000null";
 
 type Bound = number | string;
 
@@ -76,58 +87,99 @@ interface KeyRange {
   readonly max?: Bound;
 }
 
+const INTEGER_TYPES = new Set(["long", "integer", "short", "byte"]);
+
 function asBound(value: unknown): Bound | undefined {
+  if (typeof value === "bigint") return Number(value);
   return typeof value === "number" || typeof value === "string" ? value : undefined;
 }
 
-/** Key ranges of the source, comparable with file stats (numbers, strings, ISO dates/timestamps). */
-function sourceKeyRanges(source: pl.DataFrame, layout: TableLayout, keys: readonly string[]): KeyRange[] {
+/** Code-point order, which is polars' (UTF-8 byte) order; JS's `<` compares UTF-16 units. */
+function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i) ?? 0;
+    const y = b.codePointAt(i) ?? 0;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Order of two bounds as polars orders them; NaN when they are not comparable, which never prunes.
+ * Integers beyond 2^53 round on both sides the same monotonic way, so a strict order still proves one.
+ */
+function compareBounds(a: Bound, b: Bound): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string") return compareStrings(a, b);
+  return Number.NaN;
+}
+
+/** A partition value in one comparable form: the log's string, integers normalised, null (or "") as a token. */
+function partitionToken(value: unknown, type: DeltaFieldType | undefined): string {
+  if (value === null || value === undefined || value === "") return NULL_PARTITION;
+  if (typeof type === "string" && INTEGER_TYPES.has(type)) return String(Number(value));
+  return String(value);
+}
+
+/**
+ * Key ranges of the source from its key values (`rows`, one array per row in key order), comparable
+ * with file stats (integers and strings) and partition values (strings, integers, booleans).
+ */
+function sourceKeyRanges(
+  rows: readonly (readonly unknown[])[],
+  layout: TableLayout,
+  keys: readonly string[],
+): KeyRange[] {
   const types = new Map<string, DeltaFieldType>(
     layout.schema.fields.map((field) => [field.name, field.type]),
   );
-  return keys.map((column) => {
-    if (layout.partitionColumns.includes(column)) {
-      // Partition values are compared in their log (string) form.
-      const values = new Set<string>();
-      for (const value of source.getColumn(column).unique().toArray())
-        values.add(value === null ? "\u0000null" : String(value));
-      return { column, isPartition: true, values };
-    }
+  return keys.map((column, k) => {
     const type = types.get(column);
-    if (type !== "long" && type !== "integer" && type !== "short" && type !== "byte" && type !== "string") {
+    if (layout.partitionColumns.includes(column)) {
+      if (type !== "string" && type !== "boolean" && !(typeof type === "string" && INTEGER_TYPES.has(type))) {
+        return { column, isPartition: true };
+      }
+      return { column, isPartition: true, values: new Set(rows.map((row) => partitionToken(row[k], type))) };
+    }
+    if (type !== "string" && !(typeof type === "string" && INTEGER_TYPES.has(type))) {
       return { column, isPartition: false };
     }
-    const bounds = source.select(pl.col(column).min().alias("lo"), pl.col(column).max().alias("hi"));
+    let min: Bound | undefined;
+    let max: Bound | undefined;
+    for (const row of rows) {
+      const value = asBound(row[k]);
+      if (value === undefined) continue;
+      if (min === undefined || compareBounds(value, min) < 0) min = value;
+      if (max === undefined || compareBounds(value, max) > 0) max = value;
+    }
     return {
       column,
       isPartition: false,
-      min: asBound(firstValue(bounds.getColumn("lo"))),
-      max: asBound(firstValue(bounds.getColumn("hi"))),
+      ...(min === undefined ? {} : { min }),
+      ...(max === undefined ? {} : { max }),
     };
   });
 }
 
-/**
- * Order of two bounds as polars orders them (strings by UTF-8 bytes, which differs from JS's
- * UTF-16 order for some characters); NaN when they are not comparable, which never prunes.
- */
-function compareBounds(a: Bound, b: Bound): number {
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  if (typeof a === "string" && typeof b === "string") return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return Number.NaN;
-}
-
 /** False only when partition values or min/max stats prove the file holds none of the source keys. */
-function fileMayHoldKeys(add: AddAction, ranges: readonly KeyRange[]): boolean {
-  const stats = parseStats(add.stats);
+function fileMayHoldKeys(
+  add: AddAction,
+  ranges: readonly KeyRange[],
+  types: ReadonlyMap<string, DeltaFieldType>,
+): boolean {
+  let stats: ReturnType<typeof parseStats> | null = null;
   for (const range of ranges) {
     if (range.isPartition) {
-      const value = add.partitionValues[range.column];
-      const asKey = value === null || value === undefined || value === "" ? "\u0000null" : value;
-      if (range.values !== undefined && !range.values.has(asKey)) return false;
+      if (range.values === undefined) continue;
+      const token = partitionToken(add.partitionValues[range.column], types.get(range.column));
+      if (!range.values.has(token)) return false;
       continue;
     }
-    if (range.min === undefined || range.max === undefined || stats === undefined) continue;
+    if (range.min === undefined || range.max === undefined) continue;
+    if (stats === null) stats = parseStats(add.stats);
+    if (stats === undefined) continue;
     const fileMin = asBound(stats.minValues?.[range.column]);
     const fileMax = asBound(stats.maxValues?.[range.column]);
     if (fileMax !== undefined && compareBounds(fileMax, range.min) < 0) return false;
@@ -152,14 +204,16 @@ function checkSourceKeys(source: pl.DataFrame, keys: readonly string[], layout: 
       );
     }
   }
-  const duplicated = source.select(...keys).filter(pl.struct(keys.map((key) => pl.col(key))).isDuplicated());
-  if (duplicated.height > 0) {
-    throw new StrataError(
-      "STRATA_ERR_DELTA_DUPLICATE_SOURCE_KEY",
-      `${duplicated.height} source rows share a key with another row, e.g. ${quote(duplicated.head(1).toRecords()[0])}.`,
-      { keys, rows: duplicated.height },
-    );
-  }
+  if (source.height < 2) return;
+  const keyFrame = source.select(...keys);
+  const duplicated = keyFrame.isDuplicated();
+  if (!duplicated.any()) return;
+  const rows = keyFrame.filter(duplicated);
+  throw new StrataError(
+    "STRATA_ERR_DELTA_DUPLICATE_SOURCE_KEY",
+    `${rows.height} source rows share a key with another row, e.g. ${quote(rows.head(1).toRecords()[0])}.`,
+    { keys, rows: rows.height },
+  );
 }
 
 /** Plan a merge of `source` (already conformed to the table schema) into the given live files. */
@@ -171,43 +225,57 @@ export async function planMerge(
 ): Promise<MergePlan> {
   const keys = spec.keys;
   checkSourceKeys(source, keys, layout);
-  const ranges = sourceKeyRanges(source, layout, keys);
-  const mayHoldSourceKeys = (add: AddAction) => fileMayHoldKeys(add, ranges);
+  const sourceRows = keyRows(source, keys);
+  const ranges = sourceKeyRanges(sourceRows, layout, keys);
+  const types = new Map<string, DeltaFieldType>(
+    layout.schema.fields.map((field) => [field.name, field.type]),
+  );
+  const mayHoldSourceKeys = (add: AddAction) => fileMayHoldKeys(add, ranges, types);
   const columns = layout.schema.fields.map((field) => field.name);
   const valueColumns = columns.filter((column) => !keys.includes(column));
-  const prefixed = source.select(
-    ...keys.map((key) => pl.col(key)),
-    ...valueColumns.map((column) => pl.col(column).alias(`${SOURCE_PREFIX}${column}`)),
+  const byStats = source.height === 0 ? [] : files.filter(mayHoldSourceKeys);
+  const sourceKeys = sourceKeysOf(layout, source, keys, sourceRows);
+  const candidates = sourceKeys === undefined ? byStats : await filesWithKeys(layout, byStats, sourceKeys);
+  // Source value columns get a prefix so target and source columns can sit side by side in a join.
+  const toPrefixed = Object.fromEntries(valueColumns.map((column) => [column, `${SOURCE_PREFIX}${column}`]));
+  const fromPrefixed = Object.fromEntries(
+    valueColumns.map((column) => [`${SOURCE_PREFIX}${column}`, column]),
   );
-  const accessors: MergeColumns = {
-    source: (column) => pl.col(keys.includes(column) ? column : `${SOURCE_PREFIX}${column}`),
-    target: (column) => pl.col(column),
+  const prefixed = source.select(...columns).rename(toPrefixed);
+  let condition: pl.Expr | undefined;
+  const updateCondition = (): pl.Expr | undefined => {
+    if (spec.updateWhen === undefined) return undefined;
+    condition ??= spec
+      .updateWhen({
+        source: (column) => pl.col(keys.includes(column) ? column : `${SOURCE_PREFIX}${column}`),
+        target: (column) => pl.col(column),
+      })
+      .fillNull(false);
+    return condition;
   };
-  const condition = spec.updateWhen === undefined ? pl.lit(true) : spec.updateWhen(accessors).fillNull(false);
   const readFiles = new Set<string>();
   const rewritten: AddAction[] = [];
   const outputs: pl.DataFrame[] = [];
   const matchedKeys: pl.DataFrame[] = [];
   let updated = 0;
   let unchanged = 0;
-  for (const add of files) {
-    if (source.height === 0 || !mayHoldSourceKeys(add)) continue;
+  for (const add of candidates) {
     readFiles.add(decodeLogPath(add.path));
-    const target = (await readDataFile(layout, add)).withRowIndex(ROW_INDEX);
+    const target = (await readFileRows(layout, add)).withRowIndex(ROW_INDEX);
     const joined = target.join(prefixed, { on: [...keys], how: "inner" });
     if (joined.height === 0) continue;
     matchedKeys.push(joined.select(...keys));
-    const winners = joined.filter(condition);
+    const when = updateCondition();
+    const winners = when === undefined ? joined : joined.filter(when);
     unchanged += joined.height - winners.height;
     if (winners.height === 0) continue;
     updated += winners.height;
     const replacedRows = winners.select(ROW_INDEX);
     const kept = target.join(replacedRows, { on: ROW_INDEX, how: "anti" }).select(...columns);
-    const replacements = winners.select(
-      ...columns.map((column) =>
-        keys.includes(column) ? pl.col(column) : pl.col(`${SOURCE_PREFIX}${column}`).alias(column),
-      ),
-    );
+    const replacements = winners
+      .select(...keys, ...valueColumns.map((column) => `${SOURCE_PREFIX}${column}`))
+      .rename(fromPrefixed)
+      .select(...columns);
     outputs.push(kept, replacements);
     rewritten.push(add);
   }
@@ -224,5 +292,6 @@ export async function planMerge(
     rows,
     readFiles,
     mayHoldSourceKeys,
+    files: { afterStats: byStats.length, read: candidates.length },
   };
 }

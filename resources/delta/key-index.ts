@@ -1,0 +1,384 @@
+/**
+ * Which data files can hold given key values, without reading the files' rows: a per-process cache
+ * of the key tuples in each data file, kept as sorted 53-bit hashes. Merge uses it to read only the
+ * files that really hold a source key (random keys make min/max stats overlap every file, so stats
+ * alone end up reading the whole table on every merge); the streaming ingestor uses it to tell new
+ * keys (blind append) from known ones (merge).
+ *
+ * Correct by construction, whatever other writers or earlier processes did:
+ * - The index never decides which files exist: callers pass the live files of the snapshot they
+ *   plan against, and only those are looked up. A removed file's entry is simply never asked for.
+ * - An entry describes an immutable object: it is keyed by table, key columns, file path, size and
+ *   modification time, and a data file is never rewritten in place (the log adds new paths).
+ * - A file without an entry has its key columns read (one GET) before it is answered for; a file
+ *   that cannot be indexed (a key column missing or of another physical type, a failed read) is
+ *   always a candidate, so the caller reads it whole, as without an index.
+ * - Hashes only ever err towards "may hold": a collision makes a file a candidate for nothing,
+ *   never hides a key. Values are encoded so that values polars joins as equal encode equally
+ *   (strings as themselves, integers of any width through the same JS number, null as a token,
+ *   although joins never match nulls).
+ * Nothing is persisted: after a restart the first lookup reads the key columns of the files it is
+ * asked about; the cache holds at most `budget` hashes per store, least recently used dropped first.
+ */
+import pl from "nodejs-polars";
+import type { ObjectStore } from "../object-store/object-store.ts";
+import type { AddAction } from "./actions.ts";
+import { frameDtypes } from "./frame-dtypes.ts";
+import { decodeLogPath } from "./partition-values.ts";
+import type { DeltaFieldType, DeltaStruct } from "./table-schema.ts";
+import { dataFileKey } from "./writer.ts";
+
+/** What the index needs to know about a table (a TableLayout fits). */
+export interface KeyIndexTable {
+  readonly store: ObjectStore;
+  readonly root: string;
+  readonly schema: DeltaStruct;
+  readonly partitionColumns: readonly string[];
+}
+
+type KeyKind = "string" | "integer";
+
+const INTEGER_TYPES = new Set(["long", "integer", "short", "byte"]);
+const INTEGER_VARIANTS = new Set(["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"]);
+const STRING_VARIANTS = new Set(["String", "Utf8"]);
+/** Frames up to this height are read with one `rows()` call; taller ones column by column. */
+const ROWS_CALL_MAX_HEIGHT = 4096;
+/** Key-column reads in flight at once when many files are not indexed yet (one GET each on S3). */
+const READ_CONCURRENCY = 8;
+const DEFAULT_BUDGET = 4_000_000;
+
+function kindOf(type: DeltaFieldType | undefined): KeyKind | undefined {
+  if (type === "string") return "string";
+  if (typeof type === "string" && INTEGER_TYPES.has(type)) return "integer";
+  return undefined;
+}
+
+/**
+ * The key columns the index covers: non-partition columns of string or integer type (partition
+ * values are in the log already; timestamps, decimals and floats have no exact JS form). Matching
+ * on a subset of the key is a superset of matching on all of it, so this only costs precision.
+ */
+export function indexableKeyColumns(table: KeyIndexTable, keys: readonly string[]): string[] {
+  const types = new Map(table.schema.fields.map((field) => [field.name, field.type]));
+  return keys.filter((key) => !table.partitionColumns.includes(key) && kindOf(types.get(key)) !== undefined);
+}
+
+/** Whether every column is present with a physical type whose values encode like the table's. */
+function columnsIndexable(frame: pl.DataFrame, table: KeyIndexTable, columns: readonly string[]): boolean {
+  const dtypes = frameDtypes(frame);
+  const types = new Map(table.schema.fields.map((field) => [field.name, field.type]));
+  return columns.every((column) => {
+    const variant = dtypes.get(column)?.variant;
+    if (variant === undefined) return false;
+    const kind = kindOf(types.get(column));
+    return kind === "string"
+      ? STRING_VARIANTS.has(variant)
+      : kind === "integer" && INTEGER_VARIANTS.has(variant);
+  });
+}
+
+/** cyrb53: a fast 53-bit string hash (exact as a JS number, so sortable in a Float64Array). */
+function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/**
+ * One value's encoding. Integers of every width go through the same JS number (Int64 beyond 2^53
+ * rounds, the same way on both sides), so equal values always encode equally.
+ */
+function encodeValue(value: unknown): string {
+  if (value === null || value === undefined) return "\u0001";
+  if (typeof value === "string") return `s${value}`;
+  if (typeof value === "number" || typeof value === "bigint") return `n${String(Number(value))}`;
+  return `?${String(value)}`;
+}
+
+/** Rows of `columns` as arrays of JS values; one native call for small frames. */
+export function keyRows(frame: pl.DataFrame, columns: readonly string[]): unknown[][] {
+  const selected = frame.select(...columns);
+  if (selected.height <= ROWS_CALL_MAX_HEIGHT) return selected.rows();
+  const arrays = columns.map((column): unknown[] => selected.getColumn(column).toArray());
+  return Array.from({ length: selected.height }, (_, i) => arrays.map((values) => values[i]));
+}
+
+/** One hash per row of the key tuple (in `columns` order). */
+export function hashKeyRows(rows: readonly (readonly unknown[])[]): Float64Array {
+  const hashes = new Float64Array(rows.length);
+  rows.forEach((row, i) => {
+    hashes[i] = hash53(row.length === 1 ? encodeValue(row[0]) : row.map(encodeValue).join("\u0000"));
+  });
+  return hashes;
+}
+
+function sortedUnique(hashes: Float64Array): Float64Array {
+  const sorted = Float64Array.from(hashes).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const value = sorted[i] ?? 0;
+    if (i === 0 || value !== sorted[n - 1]) sorted[n++] = value;
+  }
+  return sorted.slice(0, n);
+}
+
+function contains(sorted: Float64Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = sorted[mid] ?? 0;
+    if (at === value) return true;
+    if (at < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** Whether two sorted unique arrays share a value: binary searches or one merge walk, whichever is cheaper. */
+function intersects(file: Float64Array, wanted: Float64Array): boolean {
+  if (wanted.length * Math.log2(file.length + 2) < wanted.length + file.length) {
+    for (const value of wanted) if (contains(file, value)) return true;
+    return false;
+  }
+  let i = 0;
+  let j = 0;
+  while (i < file.length && j < wanted.length) {
+    const a = file[i] ?? 0;
+    const b = wanted[j] ?? 0;
+    if (a === b) return true;
+    if (a < b) i++;
+    else j++;
+  }
+  return false;
+}
+
+/** Sorted unique key hashes of a file, or "unindexed" when its key values cannot be trusted to encode alike. */
+type FileKeys = Float64Array | "unindexed";
+
+class StoreCache {
+  /** Insertion order is recency: a hit moves the entry to the end, eviction takes from the front. */
+  private readonly entries = new Map<string, FileKeys>();
+  private readonly loading = new Map<string, Promise<FileKeys | undefined>>();
+  private held = 0;
+
+  constructor(private readonly budget: () => number) {}
+
+  get(id: string): FileKeys | undefined {
+    const found = this.entries.get(id);
+    if (found !== undefined) {
+      this.entries.delete(id);
+      this.entries.set(id, found);
+    }
+    return found;
+  }
+
+  set(id: string, keys: FileKeys): void {
+    const previous = this.entries.get(id);
+    if (previous !== undefined) {
+      this.entries.delete(id);
+      this.held -= sizeOf(previous);
+    }
+    this.entries.set(id, keys);
+    this.held += sizeOf(keys);
+    for (const [oldest, value] of this.entries) {
+      if (this.held <= this.budget() || oldest === id) break;
+      this.entries.delete(oldest);
+      this.held -= sizeOf(value);
+    }
+  }
+
+  /** One read per file at a time, however many lookups want it. */
+  load(id: string, read: () => Promise<FileKeys | undefined>): Promise<FileKeys | undefined> {
+    const pending = this.loading.get(id);
+    if (pending !== undefined) return pending;
+    const started = read()
+      .then((keys) => {
+        if (keys !== undefined) this.set(id, keys);
+        return keys;
+      })
+      .finally(() => this.loading.delete(id));
+    this.loading.set(id, started);
+    return started;
+  }
+
+  get size(): number {
+    return this.held;
+  }
+}
+
+function sizeOf(keys: FileKeys): number {
+  return keys === "unindexed" ? 1 : Math.max(1, keys.length);
+}
+
+let budget = DEFAULT_BUDGET;
+const caches = new WeakMap<ObjectStore, StoreCache>();
+
+function cacheOf(store: ObjectStore): StoreCache {
+  let cache = caches.get(store);
+  if (cache === undefined) {
+    cache = new StoreCache(() => budget);
+    caches.set(store, cache);
+  }
+  return cache;
+}
+
+/** Set the per-store hash budget (tests); returns the previous one. */
+export function setKeyIndexBudget(hashes: number): number {
+  const previous = budget;
+  budget = Math.max(1, hashes);
+  return previous;
+}
+
+/** Forget everything indexed for a store (tests; a fresh process starts like this). */
+export function clearKeyIndex(store: ObjectStore): void {
+  caches.delete(store);
+}
+
+/** How many hashes the index holds for a store. */
+export function keyIndexSize(store: ObjectStore): number {
+  return caches.get(store)?.size ?? 0;
+}
+
+function entryId(table: KeyIndexTable, columns: readonly string[], add: AddAction): string {
+  return [table.root, columns.join("\u0001"), decodeLogPath(add.path), add.size, add.modificationTime].join(
+    "\u0000",
+  );
+}
+
+/** The key hashes of one data file, read from its key columns; undefined when the read failed. */
+async function readFileKeys(
+  table: KeyIndexTable,
+  columns: readonly string[],
+  add: AddAction,
+): Promise<FileKeys | undefined> {
+  let source: string | Buffer;
+  let frame: pl.DataFrame;
+  try {
+    const key = dataFileKey(table.root, add.path);
+    const local = table.store.localPath(key);
+    if (local !== undefined) source = local;
+    else {
+      const bytes = await table.store.get(key);
+      source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+  } catch {
+    // Not cached: the caller reads the file whole and reports what is wrong with it.
+    return undefined;
+  }
+  try {
+    frame = pl.readParquet(source, { columns: [...columns] });
+  } catch {
+    try {
+      // A key column missing from the file (added by schema evolution) is a fact about the file.
+      const whole = pl.readParquet(source);
+      return columns.every((column) => whole.columns.includes(column)) ? undefined : "unindexed";
+    } catch {
+      return undefined;
+    }
+  }
+  if (!columnsIndexable(frame, table, columns)) return "unindexed";
+  return sortedUnique(hashKeyRows(keyRows(frame, columns)));
+}
+
+/** The cached or freshly read key hashes of each file (undefined: unknown, treat as a candidate). */
+async function fileKeysOf(
+  table: KeyIndexTable,
+  columns: readonly string[],
+  files: readonly AddAction[],
+): Promise<(FileKeys | undefined)[]> {
+  const cache = cacheOf(table.store);
+  const ids = files.map((add) => entryId(table, columns, add));
+  const found: (FileKeys | undefined)[] = ids.map((id) => cache.get(id));
+  const missing = found.flatMap((keys, i) => (keys === undefined ? [i] : []));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = missing[next++]; i !== undefined; i = missing[next++]) {
+      const add = files[i];
+      const id = ids[i];
+      if (add === undefined || id === undefined) continue;
+      found[i] = await cache.load(id, () => readFileKeys(table, columns, add));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, missing.length) }, worker));
+  return found;
+}
+
+/** The source side of a lookup: the key hashes of a frame's rows, when its key columns are indexable. */
+export interface SourceKeys {
+  readonly columns: readonly string[];
+  /** One hash per source row. */
+  readonly hashes: Float64Array;
+}
+
+/**
+ * The source keys to look up; undefined when the index cannot help (no indexable key column, or
+ * the frame's key columns are not of the table's types), in which case every file is a candidate.
+ */
+export function sourceKeysOf(
+  table: KeyIndexTable,
+  frame: pl.DataFrame,
+  keys: readonly string[],
+  rows?: readonly (readonly unknown[])[],
+): SourceKeys | undefined {
+  const columns = indexableKeyColumns(table, keys);
+  if (columns.length === 0 || !columnsIndexable(frame, table, columns)) return undefined;
+  const keyRowsOfColumns =
+    rows === undefined
+      ? keyRows(frame, columns)
+      : rows.map((row) => columns.map((column) => row[keys.indexOf(column)]));
+  return { columns, hashes: hashKeyRows(keyRowsOfColumns) };
+}
+
+/**
+ * The files (of those given, in their order) that may hold one of the source keys: every file
+ * whose indexed keys include a source key, and every file the index cannot answer for.
+ */
+export async function filesWithKeys(
+  table: KeyIndexTable,
+  files: readonly AddAction[],
+  source: SourceKeys,
+): Promise<AddAction[]> {
+  if (files.length === 0 || source.hashes.length === 0) return [];
+  const wanted = sortedUnique(source.hashes);
+  const keys = await fileKeysOf(table, source.columns, files);
+  return files.filter((_, i) => {
+    const fileKeys = keys[i];
+    return fileKeys === undefined || fileKeys === "unindexed" || intersects(fileKeys, wanted);
+  });
+}
+
+/**
+ * Per source row: whether some file may hold its key (true also when a file cannot be indexed,
+ * so a "false" is a proof that no given file holds the key).
+ */
+export async function rowsWithKeys(
+  table: KeyIndexTable,
+  files: readonly AddAction[],
+  source: SourceKeys,
+): Promise<boolean[]> {
+  const found = new Array<boolean>(source.hashes.length).fill(false);
+  if (files.length === 0 || source.hashes.length === 0) return found;
+  const keys = await fileKeysOf(table, source.columns, files);
+  if (keys.some((fileKeys) => fileKeys === undefined || fileKeys === "unindexed")) return found.fill(true);
+  let pending = sortedUnique(source.hashes);
+  const hit = new Set<number>();
+  for (const fileKeys of keys) {
+    if (fileKeys === undefined || fileKeys === "unindexed" || pending.length === 0) continue;
+    for (const value of pending) if (contains(fileKeys, value)) hit.add(value);
+    pending = pending.filter((value) => !hit.has(value));
+  }
+  source.hashes.forEach((value, i) => {
+    found[i] = hit.has(value);
+  });
+  return found;
+}
