@@ -79,6 +79,32 @@ describe("DuckDbWarehouse", () => {
     }
   });
 
+  it("runs statements side by side on several connections, and concurrent builds share one new schema", async () => {
+    const wh = await DuckDbWarehouse.open({ path: join(dir, "pool.duckdb"), connections: 2 });
+    try {
+      const finished: string[] = [];
+      const slow = wh
+        .query("SELECT SUM(i) AS s FROM range(200000000) AS r(i)")
+        .then(() => finished.push("slow"));
+      const quick = wh.query("SELECT 1 AS one").then(() => finished.push("quick"));
+      await Promise.all([slow, quick]);
+      // On one connection the quick query would wait for the slow one.
+      expect(finished).toEqual(["quick", "slow"]);
+      const names = ["a", "b", "c", "d", "e"];
+      await Promise.all(
+        names.map((name) => wh.createOrReplace("table", { schema: "pooled", name }, `SELECT '${name}' AS v`)),
+      );
+      expect((await wh.listTables("pooled")).map((t) => t.name)).toEqual(names);
+      const pending = wh.query("SELECT COUNT(*) AS n FROM range(1000000)");
+      await wh.close();
+      // close() lets work under way finish, then refuses new work.
+      expect(await pending).toEqual([{ n: 1000000 }]);
+      await expect(wh.query("SELECT 1")).rejects.toSatisfy((e) => StrataError.is(e, "STRATA_ERR_WAREHOUSE"));
+    } finally {
+      await wh.close();
+    }
+  });
+
   it("rolls a failed transaction back and reports the failing statement with a code", async () => {
     const wh = await DuckDbWarehouse.open({ path: ":memory:" });
     try {

@@ -1,8 +1,9 @@
 /**
  * The embedded Warehouse: DuckDB in one file (default `.strata/warehouse.duckdb`) or in memory.
- * Calls on one session are serialised through a promise chain because a DuckDB connection must not
- * run two statements at once; each transaction gets a connection of its own so that concurrent model
- * builds (the engine runs independent assets in parallel) never share, or roll back, each other's work.
+ * Statements outside a transaction run on a small pool of connections, so independent model builds and
+ * data tests (the engine runs them concurrently) run side by side instead of queueing on one connection;
+ * each transaction gets a connection of its own, on which its statements run one after another, so
+ * concurrent builds never share, or roll back, each other's work.
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -13,6 +14,7 @@ import {
   DuckDBTypeId,
 } from "@duckdb/node-api";
 import { asError, quote, StrataError } from "../../engine/errors.ts";
+import { DuckDbConnections } from "./duckdb-connections.ts";
 import {
   isIdentifier,
   qualified,
@@ -35,18 +37,28 @@ export interface DuckDbWarehouseOptions {
   readonly path?: string;
   /** DuckDB threads; the default leaves the machine to other work. */
   readonly threads?: number;
+  /** Connections for statements outside transactions, i.e. how many run at once (default 4). */
+  readonly connections?: number;
+  /**
+   * WAL size that triggers an automatic checkpoint. DuckDB's 16 MB default checkpoints (re-compresses
+   * every changed table into the file) in the middle of a Gold build, since one staging table alone logs
+   * ~27 MB per 50k rows; a larger threshold lets several rebuilds of a table share one checkpoint, and
+   * close() checkpoints whatever is left. Commits are durable either way: they are in the WAL.
+   */
+  readonly checkpointThreshold?: string;
 }
 
 const PORTABLE_TYPES = /^(VARCHAR|DATE|TIMESTAMP|DOUBLE|BIGINT|INTEGER|BOOLEAN)$/i;
 
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = "duckdb";
-  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Schemas being created by this session, so concurrent callers wait for one CREATE SCHEMA. */
+  private readonly creatingSchemas = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly connections: DuckDbConnections,
     /** True for the session handed to a transaction's work. */
     private readonly transactional: boolean,
   ) {}
@@ -54,29 +66,34 @@ export class DuckDbWarehouse implements Warehouse {
   static async open(options: DuckDbWarehouseOptions = {}): Promise<DuckDbWarehouse> {
     const path = options.path ?? DEFAULT_WAREHOUSE_PATH;
     if (path !== ":memory:") await mkdir(dirname(path), { recursive: true });
-    const instance = await DuckDBInstance.create(path, { threads: String(options.threads ?? 2) });
-    const connection = await instance.connect();
-    return new DuckDbWarehouse(instance, connection, false);
-  }
-
-  execute(sql: string): Promise<{ readonly rowsChanged: number }> {
-    return this.serial(async () => {
-      const result = await this.run(sql, (c) => c.run(sql));
-      return { rowsChanged: result.rowsChanged };
+    const instance = await DuckDBInstance.create(path, {
+      threads: String(options.threads ?? 2),
+      checkpoint_threshold: options.checkpointThreshold ?? "256MB",
     });
+    // The first connection is opened here, so a warehouse that cannot be used fails at open.
+    const first = await instance.connect();
+    const pool = new DuckDbConnections(() => instance.connect(), Math.max(1, options.connections ?? 4), [
+      first,
+    ]);
+    return new DuckDbWarehouse(instance, pool, false);
   }
 
-  query(sql: string): Promise<WarehouseRow[]> {
-    return this.serial(async () => toRows(await this.run(sql, (c) => c.runAndReadAll(sql))));
+  async execute(sql: string): Promise<{ readonly rowsChanged: number }> {
+    const result = await this.run(sql, (c) => c.run(sql));
+    return { rowsChanged: result.rowsChanged };
   }
 
-  async ensureSchema(schema: string): Promise<void> {
+  async query(sql: string): Promise<WarehouseRow[]> {
+    return toRows(await this.run(sql, (c) => c.runAndReadAll(sql)));
+  }
+
+  ensureSchema(schema: string): Promise<void> {
     assertIdentifier(schema);
-    // Looking first keeps concurrent transactions from conflicting on a catalog write for an existing schema.
-    const found = await this.query(
-      `SELECT 1 AS found FROM information_schema.schemata WHERE catalog_name = current_database() AND schema_name = ${sqlString(schema)}`,
-    );
-    if (found.length === 0) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    const pending = this.creatingSchemas.get(schema);
+    if (pending !== undefined) return pending;
+    const creating = this.createSchema(schema).finally(() => this.creatingSchemas.delete(schema));
+    this.creatingSchemas.set(schema, creating);
+    return creating;
   }
 
   async createOrReplace(kind: RelationKind, relation: Relation, selectSql: string): Promise<void> {
@@ -156,7 +173,13 @@ export class DuckDbWarehouse implements Warehouse {
 
   async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
     if (this.transactional) return work(this);
-    const session = new DuckDbWarehouse(this.instance, await this.instance.connect(), true);
+    if (this.closed) throw closedError();
+    const connection = await this.instance.connect();
+    const session = new DuckDbWarehouse(
+      this.instance,
+      new DuckDbConnections(async () => connection, 1, [connection]),
+      true,
+    );
     try {
       await session.execute("BEGIN TRANSACTION");
       try {
@@ -169,7 +192,7 @@ export class DuckDbWarehouse implements Warehouse {
       }
     } finally {
       session.closed = true;
-      session.connection.closeSync();
+      await session.connections.close();
     }
   }
 
@@ -177,9 +200,16 @@ export class DuckDbWarehouse implements Warehouse {
   async close(): Promise<void> {
     if (this.closed || this.transactional) return;
     this.closed = true;
-    await this.queue.catch(() => undefined);
-    this.connection.closeSync();
+    await this.connections.close();
     this.instance.closeSync();
+  }
+
+  private async createSchema(schema: string): Promise<void> {
+    // Looking first keeps concurrent transactions from conflicting on a catalog write for an existing schema.
+    const found = await this.query(
+      `SELECT 1 AS found FROM information_schema.schemata WHERE catalog_name = current_database() AND schema_name = ${sqlString(schema)}`,
+    );
+    if (found.length === 0) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   }
 
   private async kindOf(relation: Relation): Promise<RelationKind | undefined> {
@@ -192,20 +222,10 @@ export class DuckDbWarehouse implements Warehouse {
     return row.table_type === "VIEW" ? "view" : "table";
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closed) {
-      return Promise.reject(
-        new StrataError("STRATA_ERR_WAREHOUSE", "The warehouse is closed; open a new one."),
-      );
-    }
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
   private async run<T>(sql: string, call: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) throw closedError();
     try {
-      return await call(this.connection);
+      return await this.connections.use(call);
     } catch (thrown) {
       const cause = asError(thrown);
       throw new StrataError(
@@ -243,6 +263,10 @@ function sourceSelect(files: readonly SourceFile[], columns: readonly SourceColu
       return `SELECT *, ${literals.join(", ")} FROM read_parquet(${sqlString(f.path)})`;
     })
     .join("\nUNION ALL BY NAME\n");
+}
+
+function closedError(): StrataError {
+  return new StrataError("STRATA_ERR_WAREHOUSE", "The warehouse is closed; open a new one.");
 }
 
 function assertIdentifier(name: string): void {
