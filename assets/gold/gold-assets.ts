@@ -18,7 +18,13 @@ import {
   testRunMetadata,
   upstreamAssetKeys,
 } from "./project.ts";
-import { registerDeclaredSource, runModel, runTest } from "./sql-project/index.ts";
+import {
+  registerDeclaredSource,
+  runModel,
+  runTest,
+  runTests,
+  type TestRunResult,
+} from "./sql-project/index.ts";
 import type { DeclaredSource, SqlProject, SqlTest } from "./sql-project/types.ts";
 
 /**
@@ -102,23 +108,55 @@ function checkedModel(project: SqlProject, test: SqlTest): string {
   );
 }
 
+/**
+ * The data tests checked after one materialisation run as one batch (see runTests): the first of
+ * its checks to be evaluated starts the batch, the others wait for their own result in it. Batches
+ * are keyed by the value the materialisation returned, so every materialisation runs its tests anew.
+ */
+class TestBatches {
+  private readonly batches = new WeakMap<object, Map<SqlTest, Promise<TestRunResult>>>();
+
+  constructor(private readonly byModel: ReadonlyMap<string, readonly SqlTest[]>) {}
+
+  result(warehouse: Warehouse, materialized: unknown, model: string, test: SqlTest): Promise<TestRunResult> {
+    if (typeof materialized !== "object" || materialized === null) return runTest(warehouse, test);
+    let batch = this.batches.get(materialized);
+    if (batch === undefined) {
+      const tests = this.byModel.get(model) ?? [];
+      const results = runTests(warehouse, tests);
+      // A check the engine never evaluates must not leave an unhandled rejection behind.
+      for (const result of results) result.catch(() => undefined);
+      batch = new Map(tests.map((t, i) => [t, results[i] ?? runTest(warehouse, t)]));
+      this.batches.set(materialized, batch);
+    }
+    return batch.get(test) ?? runTest(warehouse, test);
+  }
+}
+
 /** One asset check per data test; error-severity tests block everything downstream. */
 export function goldChecks(project: SqlProject): CheckDefinition[] {
-  return project.tests.map((test) =>
-    defineCheck(goldAssetKey(checkedModel(project, test)), {
+  const byModel = new Map<string, SqlTest[]>();
+  for (const test of project.tests) {
+    const model = checkedModel(project, test);
+    byModel.set(model, [...(byModel.get(model) ?? []), test]);
+  }
+  const batches = new TestBatches(byModel);
+  return project.tests.map((test) => {
+    const model = checkedModel(project, test);
+    return defineCheck(goldAssetKey(model), {
       name: test.name,
       severity: test.severity,
       blocking: test.severity === "error",
       inject: [WAREHOUSE],
       ...(test.description !== undefined && { description: test.description }),
-      evaluate: async (_ctx, _value, resolve) => {
-        const result = await runTest(resolve(WAREHOUSE), test);
+      evaluate: async (_ctx, value, resolve) => {
+        const result = await batches.result(resolve(WAREHOUSE), value, model, test);
         return {
           passed: result.passed,
           description: result.passed ? "passed" : `${result.failingRows} failing row(s)`,
           metadata: testRunMetadata(result),
         };
       },
-    }),
-  );
+    });
+  });
 }

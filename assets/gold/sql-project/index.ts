@@ -7,7 +7,7 @@ export type { Literal } from "./expression.ts";
 export { loadSqlProject } from "./loader.ts";
 export { countRows, type ModelRunResult, type RunModelContext, runModel } from "./run-model.ts";
 export { type ProjectRunResult, runProject } from "./run-project.ts";
-export { type RunTestOptions, runTest, type TestRunResult } from "./run-test.ts";
+export { type RunTestOptions, runTest, runTests, type TestRunResult } from "./run-test.ts";
 export { SCD_COLUMNS } from "./snapshot.ts";
 export { registerDeclaredSource } from "./sources.ts";
 export type {

@@ -5,7 +5,7 @@
  */
 import type { Warehouse } from "../../../resources/warehouse/warehouse.ts";
 import { type ModelRunResult, type RunModelContext, runModel } from "./run-model.ts";
-import { runTest, type TestRunResult } from "./run-test.ts";
+import { runTests, type TestRunResult } from "./run-test.ts";
 import type { SqlProject } from "./types.ts";
 
 export interface ProjectRunResult {
@@ -24,10 +24,8 @@ export async function runProject(
 ): Promise<ProjectRunResult> {
   const models: ModelRunResult[] = [];
   for (const model of project.models) models.push(await runModel(warehouse, model, ctx));
-  const tests: TestRunResult[] = [];
-  if (ctx.skipTests !== true) {
-    for (const test of project.tests) tests.push(await runTest(warehouse, test));
-  }
+  const tests: readonly TestRunResult[] =
+    ctx.skipTests === true ? [] : await Promise.all(runTests(warehouse, project.tests));
   return {
     models,
     tests,

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ErrorCode, StrataError } from "../../../engine/errors.ts";
 import { DuckDbWarehouse } from "../../../resources/warehouse/duckdb-warehouse.ts";
-import { loadSqlProject, runModel, runTest } from "./index.ts";
+import { loadSqlProject, runModel, runTest, runTests } from "./index.ts";
 
 const dirs: string[] = [];
 async function project(files: Record<string, string>): Promise<string> {
@@ -271,5 +271,47 @@ FROM {{ source('raw', 'people') }} GROUP BY id`,
       severity: "warn",
       sample: [{ id: "a", visits: 9 }],
     });
+  });
+
+  it("runs tests as one batch with the same results as one by one, and a broken test fails alone", async () => {
+    const dir = await project({
+      "sources.json": SOURCES,
+      "staging/people.sql": "SELECT * FROM {{ source('raw', 'people') }}",
+      "tests/schema.json": JSON.stringify({
+        models: {
+          people: {
+            columns: {
+              id: ["unique", "not_null"],
+              visits: [{ accepted_range: { min: 1, max: 5 }, severity: "warn" }],
+            },
+          },
+        },
+      }),
+      "tests/broken.sql": "SELECT no_such_column FROM {{ ref('people') }}",
+    });
+    const p = await loadSqlProject(dir);
+    await wh.execute(
+      "INSERT INTO raw.people VALUES ('a', 'Oslo', DATE '2024-01-01', 9), ('a', 'Oslo', DATE '2024-01-02', 2), ('b', 'Oslo', DATE '2024-01-01', 2)",
+    );
+    for (const m of p.models) await runModel(wh, m);
+    const working = p.tests.filter((t) => t.name !== "broken");
+    const summary = (r: { name: string; failingRows: number; sample: readonly unknown[] }) => ({
+      name: r.name,
+      failingRows: r.failingRows,
+      sample: r.sample,
+    });
+    const oneByOne = await Promise.all(working.map((t) => runTest(wh, t)));
+    expect((await Promise.all(runTests(wh, working))).map(summary)).toEqual(oneByOne.map(summary));
+    expect(oneByOne.map((r) => [r.name, r.failingRows])).toEqual([
+      ["unique_people_id", 1],
+      ["not_null_people_id", 0],
+      ["accepted_range_people_visits", 1],
+    ]);
+    const settled = await Promise.allSettled(runTests(wh, p.tests));
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value.failingRows : "rejected"))).toEqual(
+      p.tests.map((t) => (t.name === "broken" ? "rejected" : t.name === "not_null_people_id" ? 0 : 1)),
+    );
+    const broken = settled[p.tests.findIndex((t) => t.name === "broken")];
+    expect(broken?.status === "rejected" && StrataError.is(broken.reason, "STRATA_ERR_WAREHOUSE")).toBe(true);
   });
 });
