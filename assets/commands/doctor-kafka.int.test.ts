@@ -64,6 +64,7 @@ describe("strata doctor --connectivity with Kafka", () => {
     };
 
     const fresh = await run(env);
+    expect(fresh.report).not.toContain("ERROR");
     expect(fresh.code).toBe(0);
     expect(fresh.report).toMatch(
       new RegExp(
@@ -90,6 +91,7 @@ describe("strata doctor --connectivity with Kafka", () => {
     });
     await admin.disconnect();
     const behind = await run(env);
+    expect(behind.report).not.toContain("ERROR");
     expect(behind.code).toBe(0);
     expect(behind.report).toContain(
       `ok    kafka group: group ${group}: lag 20 record(s) (state Empty, 0 member(s))`,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel } from "kafkajs";
 import { quote, StrataError } from "../../engine/index.ts";
 import type { KafkaConfig } from "../config/config.ts";
@@ -70,7 +71,9 @@ export async function kafkaHealth(config: KafkaConfig): Promise<KafkaHealth> {
     const topics = await admin.listTopics();
     if (!topics.includes(config.topic)) return { reachable: true, lag: 0, partitions: [] };
     const ends = await admin.fetchTopicOffsets(config.topic);
-    const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+    const committed = await whileCoordinatorLoads(() =>
+      admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] }),
+    );
     const byPartition = new Map(
       (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
     );
@@ -116,13 +119,16 @@ function reason(error: unknown): string {
 
 /**
  * `strata doctor --connectivity`: the configured brokers answer, the topic exists, and the consumer
- * group's lag. Each failure is a coded error whose fix names the setting to change. Bounded: one
- * retry per request, so an unreachable broker is reported in seconds.
+ * group's lag. Each failure is a coded error whose fix names the setting to change.
  */
 export async function probeKafka(config: KafkaConfig): Promise<KafkaProbe> {
   if (!kafkaConfigured(config)) throw new StrataError("STRATA_ERR_KAFKA_NOT_CONFIGURED", NO_BROKER);
   const bootstrap = config.brokers.join(",");
-  const admin = kafkaClient(config.brokers, "strata-doctor", { retries: 1 }).admin({ retry: { retries: 1 } });
+  // Connecting retries once (an unreachable broker is reported in seconds); requests retry a few
+  // times, since a fresh cluster answers "coordinator not available" until its offsets topic is up.
+  const admin = kafkaClient(config.brokers, "strata-doctor", { retries: 1 }).admin({
+    retry: { retries: 6, initialRetryTime: 200, maxRetryTime: 1_000 },
+  });
   const started = performance.now();
   try {
     let cluster: Awaited<ReturnType<typeof admin.describeCluster>>;
@@ -159,7 +165,9 @@ export async function probeKafka(config: KafkaConfig): Promise<KafkaProbe> {
         { cause: error },
       );
     }
-    const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+    const committed = await whileCoordinatorLoads(() =>
+      admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] }),
+    );
     const byPartition = new Map(
       (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
     );
@@ -174,7 +182,7 @@ export async function probeKafka(config: KafkaConfig): Promise<KafkaProbe> {
       records += high - low;
       lag += partitionLagOf(high, done, low);
     }
-    const described = await admin.describeGroups([config.groupId]);
+    const described = await whileCoordinatorLoads(() => admin.describeGroups([config.groupId]));
     const group = described.groups.find((g) => g.groupId === config.groupId);
     return {
       clusterId: cluster.clusterId,
@@ -199,6 +207,31 @@ export async function probeKafka(config: KafkaConfig): Promise<KafkaProbe> {
     );
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Broker states that pass by themselves: a fresh cluster's group coordinator is still loading. */
+const COORDINATOR_STARTING = new Set([
+  "COORDINATOR_LOAD_IN_PROGRESS",
+  "COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR",
+]);
+
+/** Retries `request` for up to 15 s while the group coordinator is starting. */
+async function whileCoordinatorLoads<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      const starting =
+        error instanceof Error &&
+        "type" in error &&
+        typeof error.type === "string" &&
+        COORDINATOR_STARTING.has(error.type);
+      if (!starting || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
   }
 }
 
