@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { KafkaConfig } from "../../resources/config/config.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { kafkaClient } from "../../resources/kafka/kafka.ts";
@@ -30,6 +30,8 @@ export interface IngestorOptions {
   readonly applySilver?: boolean;
   /** Called after each micro-batch is in Silver and its offsets are committed. */
   readonly onFlush?: (report: FlushReport) => void;
+  /** Called when a fetch request starts (after the group join): lets a benchmark time ingestion alone. */
+  readonly onFetchStart?: () => void;
 }
 
 export interface FlushReport {
@@ -67,6 +69,8 @@ export class KafkaIngestor {
   private buffers = new Map<number, PartitionBuffer>();
   private buffered = 0;
   private flushChain: Promise<void> = Promise.resolve();
+  /** Flushes scheduled on the chain and not finished yet. */
+  private flushesInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private readonly now: () => number;
@@ -108,6 +112,8 @@ export class KafkaIngestor {
       ] as const)
         consumer.on(name, (e) => this.log(`${name} ${String(JSON.stringify(e.payload)).slice(0, 300)}`));
     }
+    const { onFetchStart } = this.options;
+    if (onFetchStart !== undefined) consumer.on(consumer.events.FETCH_START, () => onFetchStart());
     await consumer.connect();
     await consumer.subscribe({ topic: kafka.topic, fromBeginning: true });
     await consumer.run({
@@ -142,35 +148,70 @@ export class KafkaIngestor {
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      this.add(batch.partition, Number(message.offset), message.value);
-      resolveOffset(message.offset);
+    if (!isRunning() || isStale()) return;
+    const { messages } = batch;
+    const last = messages[messages.length - 1];
+    if (last !== undefined) {
+      this.addMessages(batch.partition, messages);
+      // One resolve per fetch: the loop above has no await, so nothing can interleave with it.
+      resolveOffset(last.offset);
     }
     await heartbeat();
-    // Backpressure: do not run far ahead of Bronze/Silver.
-    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) await this.flushNow();
+    // Backpressure: do not run far ahead of Bronze/Silver. One flush may run while the next fetch is
+    // in flight (Bronze writes wait on fsync, the fetch on the broker); a second one waits for it.
+    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) {
+      const before = this.flushChain;
+      this.scheduleFlush();
+      if (this.flushesInFlight > 1) await before;
+    }
   }
 
-  private add(partition: number, offset: number, value: Buffer | null): void {
+  /**
+   * The messages of one fetch. Offsets are consecutive unless the log was compacted or holds
+   * transaction markers: then a gap starts a new object, so that line i is always offset start + i.
+   */
+  private addMessages(partition: number, messages: readonly KafkaMessage[]): void {
     const buffer = this.buffers.get(partition) ?? { segments: [], firstAtMs: this.now(), records: 0 };
     this.buffers.set(partition, buffer);
-    const last = buffer.segments[buffer.segments.length - 1];
-    const expected = last === undefined ? undefined : last.startOffset + last.values.length;
-    if (last !== undefined && expected !== undefined && offset < expected) {
-      // A redelivery (rebalance or restart from the committed offset): keep only what precedes it.
-      this.truncate(buffer, offset);
+    let run = 0;
+    let runStart = Number(messages[0]?.offset);
+    for (let i = 1; i <= messages.length; i++) {
+      const offset = i < messages.length ? Number(messages[i]?.offset) : Number.NaN;
+      if (offset === runStart + (i - run)) continue;
+      this.addRun(buffer, runStart, messages, run, i);
+      run = i;
+      runStart = offset;
     }
-    const tail = buffer.segments[buffer.segments.length - 1];
-    // A file holds at most batchMaxRecords records, even when one fetch brings more (a backlog).
-    const full = tail !== undefined && tail.values.length >= this.options.kafka.batchMaxRecords;
-    if (tail !== undefined && !full && tail.startOffset + tail.values.length === offset)
-      tail.values.push(value);
-    // A gap (compaction, transaction markers) or a full file starts a new object, so line i is always
-    // offset start + i.
-    else buffer.segments.push({ startOffset: offset, values: [value] });
-    buffer.records++;
-    this.buffered++;
+  }
+
+  /** Messages [from, to) with consecutive offsets from `offset`. */
+  private addRun(
+    buffer: PartitionBuffer,
+    offset: number,
+    messages: readonly KafkaMessage[],
+    from: number,
+    to: number,
+  ): void {
+    const max = this.options.kafka.batchMaxRecords;
+    const last = buffer.segments[buffer.segments.length - 1];
+    // A redelivery (rebalance or restart from the committed offset): keep only what precedes it.
+    if (last !== undefined && offset < last.startOffset + last.values.length) this.truncate(buffer, offset);
+    let at = from;
+    while (at < to) {
+      const tail = buffer.segments[buffer.segments.length - 1];
+      const next = offset + (at - from);
+      // A file holds at most batchMaxRecords records, even when one fetch brings more (a backlog).
+      const segment =
+        tail !== undefined && tail.values.length < max && tail.startOffset + tail.values.length === next
+          ? tail
+          : { startOffset: next, values: [] };
+      if (segment !== tail) buffer.segments.push(segment);
+      const end = Math.min(to, at + (max - segment.values.length));
+      for (let i = at; i < end; i++) segment.values.push(messages[i]?.value ?? null);
+      buffer.records += end - at;
+      this.buffered += end - at;
+      at = end;
+    }
   }
 
   private truncate(buffer: PartitionBuffer, offset: number): void {
@@ -204,6 +245,7 @@ export class KafkaIngestor {
     const taken = this.buffers;
     this.buffers = new Map();
     this.buffered = 0;
+    this.flushesInFlight++;
     this.flushChain = this.flushChain
       .then(() => this.flush(taken))
       .catch((error: unknown) => {
@@ -211,6 +253,9 @@ export class KafkaIngestor {
         this.failure = error instanceof Error ? error : new Error(String(error));
         this.log(`flush failed: ${this.failure.message}`);
         this.consumer?.disconnect().catch(() => undefined);
+      })
+      .finally(() => {
+        this.flushesInFlight--;
       });
   }
 
