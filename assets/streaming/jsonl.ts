@@ -1,3 +1,7 @@
+import { randomUUID } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pl from "nodejs-polars";
 import { SOURCE_FIELDS } from "../silver/transform/index.ts";
 
@@ -51,40 +55,63 @@ export function linesFrom(bytes: Uint8Array, from: number): Buffer {
 /** Source header names of the CSV handed to the Silver transform: the 24 fields, then the event id. */
 const SOURCE_NAMES = SOURCE_FIELDS.map((f) => (f === "source_row_id" ? "row_id" : f));
 const CSV_COLUMNS = [...SOURCE_NAMES, "event_id"];
+/** Every column read as a string, as the batch path reads CSV: numbers keep their JSON value as text. */
+const AS_STRINGS: Record<string, pl.DataType> = Object.fromEntries(CSV_COLUMNS.map((c) => [c, pl.Utf8]));
 
 export interface EventsAsCsv {
   /** CSV with the §1 snake_case header (the Silver transform's input format); row i = line i. */
   readonly csv: Buffer;
-  /** `event_id` per row (null when absent or the line is not a JSON object). */
-  readonly eventIds: readonly (string | null)[];
+  /**
+   * `source_row_number` (Int64, 1 = the first line) and `event_id` (String; null when absent or the
+   * line is not a JSON object): joined onto the transform's Silver rows.
+   */
+  readonly eventIds: pl.DataFrame;
 }
 
 /**
  * JSON Lines → the CSV the batch Silver transform reads, so both sources share every rule. Fast path:
- * polars parses the lines natively and writes the CSV (no per-event JS objects). A line polars cannot
- * take (not JSON, not an object, mixed types) sends the object down the slow path, which parses line
- * by line and turns each bad line into a one-field record: the transform rejects it as malformed_row.
+ * polars parses the lines natively against a fixed all-string schema (no per-event JS, no schema
+ * inference) and writes the CSV. nodejs-polars only takes a schema when scanning a file, so the lines
+ * go through a scratch file (page cache; removed at once). A line polars cannot take (not JSON, not
+ * an object, blank) sends the object down the slow path, which parses line by line and turns each
+ * bad line into a one-field record: the transform rejects it as malformed_row.
  */
 export function eventsToCsv(lines: Buffer): EventsAsCsv {
-  if (lines.length === 0) return { csv: Buffer.from(`${CSV_COLUMNS.join(",")}\n`), eventIds: [] };
+  if (lines.length === 0) return { csv: Buffer.from(`${CSV_COLUMNS.join(",")}\n`), eventIds: idFrame([]) };
+  const frame = scanLines(lines);
+  if (frame === undefined || frame.height !== countLinesOf(lines)) return slowEventsToCsv(lines);
+  const ids = pl
+    .SQLContext({ t: frame.lazy() })
+    .execute("SELECT event_id FROM t")
+    .withRowIndex("source_row_number", 1)
+    .collectSync();
+  return {
+    csv: frame.writeCSV(),
+    eventIds: ids.withColumn(ids.getColumn("source_row_number").cast(pl.Int64)),
+  };
+}
+
+function scanLines(lines: Buffer): pl.DataFrame | undefined {
+  const path = join(tmpdir(), `strata-events-${process.pid}-${randomUUID()}.jsonl`);
   try {
-    const frame = pl.readJSON(lines, { format: "lines", inferSchemaLength: null });
-    const present = new Set(frame.columns);
-    const selected = frame.select(
-      ...CSV_COLUMNS.map((c) =>
-        present.has(c) ? pl.col(c).cast(pl.Utf8) : pl.lit(null).cast(pl.Utf8).alias(c),
-      ),
-    );
-    const ids: unknown[] = selected.getColumn("event_id").toArray();
-    const countLines = countLinesOf(lines);
-    if (selected.height !== countLines) return slowEventsToCsv(lines);
-    return {
-      csv: selected.writeCSV(),
-      eventIds: ids.map((id) => (typeof id === "string" ? id : null)),
-    };
+    writeFileSync(path, lines);
+    return pl.scanJson(path, { schema: AS_STRINGS }).collectSync();
   } catch {
-    return slowEventsToCsv(lines);
+    return undefined;
+  } finally {
+    rmSync(path, { force: true });
   }
+}
+
+function idFrame(ids: readonly (string | null)[]): pl.DataFrame {
+  return pl.DataFrame([
+    pl.Series(
+      "source_row_number",
+      ids.map((_, i) => i + 1),
+      pl.Int64,
+    ),
+    pl.Series("event_id", [...ids], pl.Utf8),
+  ]);
 }
 
 function countLinesOf(lines: Buffer): number {
@@ -96,7 +123,8 @@ function countLinesOf(lines: Buffer): number {
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // Quoted like polars' writer does: "" is an empty string, nothing is null.
+  return text === "" || /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function slowEventsToCsv(lines: Buffer): EventsAsCsv {
@@ -123,5 +151,5 @@ function slowEventsToCsv(lines: Buffer): EventsAsCsv {
       eventIds.push(null);
     }
   }
-  return { csv: Buffer.from(`${out.join("\n")}\n`, "utf8"), eventIds };
+  return { csv: Buffer.from(`${out.join("\n")}\n`, "utf8"), eventIds: idFrame(eventIds) };
 }

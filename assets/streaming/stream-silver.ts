@@ -47,11 +47,23 @@ export interface StreamSilverOptions {
 const snapshotOf = async (table: DeltaTable): Promise<DeltaSnapshot | undefined> =>
   (await table.exists()) ? await table.snapshot() : undefined;
 
+/** One topic-partition's share of a call: its ledger positions in both tables and its pending objects. */
+interface PartitionWork {
+  readonly appId: string;
+  /** The txn version after this call: the next offset to read. */
+  readonly version: number;
+  readonly salesAt: number | undefined;
+  readonly quarantineAt: number | undefined;
+  readonly prepared: readonly Prepared[];
+}
+
 /**
  * Merge streaming Bronze objects into `silver/sales` (and their rejects into the quarantine) with
  * exactly-once effect: one Delta commit per table and topic-partition, carrying the txn
  * (appId = the partition, version = the next offset). Records below a table's txn version are
  * already in that table and are filtered out, so replays and crash recovery never duplicate a row.
+ * All partitions of a call go through one Silver transform (its cost is mostly per call, not per
+ * row); only the commits are per partition, because a Delta commit carries one txn here.
  */
 export async function applyEventObjects(
   tables: DeltaTables,
@@ -68,28 +80,29 @@ export async function applyEventObjects(
   const total = { rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, alreadyApplied: 0 };
   let objectsProcessed = 0;
   let deltaVersion = -1;
-  // Later partitions of this call see the txns of earlier ones in neither snapshot: each partition
-  // has its own appId, so the snapshots taken up front are exact for every partition.
+  // Each partition has its own appId, so the snapshots taken up front are exact for every partition.
   const salesSnapshot = await snapshotOf(sales);
   const quarantineSnapshot = await snapshotOf(quarantine);
-  let created = salesSnapshot !== undefined && quarantineSnapshot !== undefined;
+  const work: PartitionWork[] = [];
   for (const [appId, group] of byPartition) {
     group.sort((a, b) => a.startOffset - b.startOffset);
     const last = group[group.length - 1];
     if (last === undefined) continue;
-    const version = nextOffset(last);
     const salesAt = salesSnapshot?.txnVersion(appId);
     const quarantineAt = quarantineSnapshot?.txnVersion(appId);
     const from = Math.min(salesAt ?? -1, quarantineAt ?? -1);
-    const pending = group.filter((o) => firstPendingLine(o, from < 0 ? undefined : from) < o.count);
-    total.alreadyApplied += group.reduce(
-      (n, o) => n + Math.min(o.count, firstPendingLine(o, from < 0 ? undefined : from)),
-      0,
-    );
+    const applied = from < 0 ? undefined : from;
+    const pending = group.filter((o) => firstPendingLine(o, applied) < o.count);
+    total.alreadyApplied += group.reduce((n, o) => n + Math.min(o.count, firstPendingLine(o, applied)), 0);
     if (pending.length === 0) continue;
-    const prepared = await Promise.all(pending.map((o) => prepare(o, from < 0 ? undefined : from, options)));
+    const prepared = await Promise.all(pending.map((o) => prepare(o, applied, options)));
+    work.push({ appId, version: nextOffset(last), salesAt, quarantineAt, prepared });
+    objectsProcessed += pending.length;
+  }
+  if (work.length > 0) {
+    const all = work.flatMap((w) => w.prepared);
     const result = transformToSilver(
-      prepared.map((p) => p.bronze),
+      all.map((p) => p.bronze),
       {
         runId: options.runId,
         processedAtMs: options.nowMs,
@@ -97,35 +110,51 @@ export async function applyEventObjects(
         salesOutlierThreshold: options.salesOutlierThreshold,
       },
     );
-    // A table ahead of the other (crash between the two commits) must not see its records again.
-    const keep = (at: number | undefined): pl.Expr => keepFrom(prepared, at);
-    const silver = withEventIds(result.silver, prepared).filter(keep(salesAt));
-    const rejected = result.quarantine.filter(keep(quarantineAt));
-    if (!created) {
-      await sales.ensureCreated({ schema: silver, description: "Silver sales lines" });
+    const silverAll = withEventIds(result.silver, all);
+    if (salesSnapshot === undefined || quarantineSnapshot === undefined) {
+      await sales.ensureCreated({ schema: silverAll, description: "Silver sales lines" });
       await quarantine.ensureCreated({
         schema: result.quarantine,
         description: "Silver quarantine",
         properties: { "delta.appendOnly": "true" },
       });
-      created = true;
     }
-    const txn = { appId, version };
-    if ((salesAt ?? -1) < version) {
-      const written = await writeSales(sales, silver, txn, options.keys, salesSnapshot);
-      total.inserted += written.inserted;
-      total.updated += written.updated;
-      total.unchanged += written.unchanged;
-      deltaVersion = written.version;
+    for (const w of work) {
+      // A table ahead of the other (crash between the two commits) must not see its records again.
+      const silver = rowsOf(silverAll, w.prepared, w.salesAt, work.length > 1);
+      const rejected = rowsOf(result.quarantine, w.prepared, w.quarantineAt, work.length > 1);
+      const txn = { appId: w.appId, version: w.version };
+      if ((w.salesAt ?? -1) < w.version) {
+        const written = await writeSales(sales, silver, txn, options.keys, salesSnapshot);
+        total.inserted += written.inserted;
+        total.updated += written.updated;
+        total.unchanged += written.unchanged;
+        deltaVersion = written.version;
+      }
+      // Always committed, even with no rows: the txn keeps both tables' ledgers in step.
+      if ((w.quarantineAt ?? -1) < w.version) await quarantine.append(rejected, { txn });
+      total.rowsRead += silver.height + rejected.height;
+      total.quarantined += rejected.height;
     }
-    // Always committed, even with no rows: the txn keeps both tables' ledgers in step.
-    if ((quarantineAt ?? -1) < version) await quarantine.append(rejected, { txn });
-    total.rowsRead += silver.height + rejected.height;
-    total.quarantined += rejected.height;
-    objectsProcessed += pending.length;
   }
   if (deltaVersion < 0 && (await sales.exists())) deltaVersion = (await sales.snapshot()).version;
   return { ...total, objectsProcessed, deltaVersion };
+}
+
+/**
+ * The rows of one partition's objects whose offset is at or after the table's txn version `at`.
+ * Without a filter when every row qualifies (the usual case: one partition, tables in step).
+ */
+function rowsOf(
+  frame: pl.DataFrame,
+  prepared: readonly Prepared[],
+  at: number | undefined,
+  shared: boolean,
+): pl.DataFrame {
+  const allPending = at === undefined || prepared.every((p) => p.firstOffset >= at);
+  if (allPending && !shared) return frame;
+  if (allPending) return frame.filter(pl.col("source_object").isIn(prepared.map((p) => p.key)));
+  return frame.filter(keepFrom(prepared, at));
 }
 
 const newerSource: MergeOptions["updateWhen"] = ({ source, target }) =>
@@ -182,7 +211,8 @@ interface Prepared {
   readonly key: string;
   /** Offset of the first line handed to the transform (row number 1). */
   readonly firstOffset: number;
-  readonly eventIds: readonly (string | null)[];
+  /** `source_row_number` → `event_id` of the lines handed to the transform. */
+  readonly eventIds: pl.DataFrame;
 }
 
 async function prepare(
@@ -214,9 +244,8 @@ async function prepare(
   };
 }
 
-/** Rows whose offset (first offset + row number − 1) is at or after `at`. */
-function keepFrom(prepared: readonly Prepared[], at: number | undefined): pl.Expr {
-  if (at === undefined) return pl.lit(true);
+/** Rows of these objects whose offset (first offset + row number − 1) is at or after `at`. */
+function keepFrom(prepared: readonly Prepared[], at: number): pl.Expr {
   let keep: pl.Expr = pl.lit(false);
   for (const p of prepared) {
     keep = keep.or(
@@ -231,20 +260,7 @@ function keepFrom(prepared: readonly Prepared[], at: number | undefined): pl.Exp
 
 /** Silver keeps the event id of each Kafka row (a nullable column the batch rows leave empty). */
 function withEventIds(silver: pl.DataFrame, prepared: readonly Prepared[]): pl.DataFrame {
-  const keys: string[] = [];
-  const rows: number[] = [];
-  const ids: (string | null)[] = [];
-  for (const p of prepared) {
-    p.eventIds.forEach((id, i) => {
-      keys.push(p.key);
-      rows.push(i + 1);
-      ids.push(id);
-    });
-  }
-  const lookup = pl.DataFrame({
-    source_object: pl.Series("source_object", keys, pl.Utf8),
-    source_row_number: pl.Series("source_row_number", rows, pl.Int64),
-    event_id: pl.Series("event_id", ids, pl.Utf8),
-  });
+  const frames = prepared.map((p) => p.eventIds.withColumn(pl.lit(p.key).alias("source_object")));
+  const lookup = frames.length === 1 && frames[0] !== undefined ? frames[0] : pl.concat(frames);
   return silver.join(lookup, { on: ["source_object", "source_row_number"], how: "left" });
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pl from "nodejs-polars";
 import { afterEach, describe, expect, test } from "vitest";
 import { LakeDeltaTables } from "../../resources/delta/delta-tables.ts";
 import { LocalObjectStore } from "../../resources/object-store/local-object-store.ts";
@@ -101,7 +102,25 @@ describe("JSONL codec", () => {
     expect(rows).toHaveLength(4);
     expect(rows[0]?.startsWith("row_id,order_id,order_date")).toBe(true);
     expect(rows[2]).toBe('"{not json"');
-    expect(eventIds).toEqual([one?.event.event_id, null, two?.event.event_id]);
+    expect(eventIds.getColumn("event_id").toArray()).toEqual([
+      one?.event.event_id,
+      null,
+      two?.event.event_id,
+    ]);
+    expect(eventIds.getColumn("source_row_number").toArray()).toEqual([1, 2, 3]);
+  });
+
+  test("clean lines take polars' native reader: every field as text, same CSV as line by line", () => {
+    const events = generateSalesEvents(50, { seed: 2, badFraction: 0.2 });
+    const lines = encodeJsonLines(events.map((e) => Buffer.from(JSON.stringify(e.event))));
+    const fast = eventsToCsv(lines);
+    // A broken line at the end sends the same events down the line-by-line path.
+    const slow = eventsToCsv(Buffer.concat([lines, Buffer.from("{broken\n")]));
+    const rows = (csv: Buffer) => csv.toString().trimEnd().split("\n");
+    expect(rows(fast.csv)).toHaveLength(51);
+    expect(rows(slow.csv).slice(0, 51)).toEqual(rows(fast.csv));
+    expect(fast.eventIds.getColumn("event_id").toArray()).toEqual(events.map((e) => e.event.event_id));
+    expect(fast.eventIds.getColumn("source_row_number").dtype).toEqual(pl.Int64);
   });
 });
 
