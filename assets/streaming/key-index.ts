@@ -1,24 +1,36 @@
 import pl from "nodejs-polars";
 import type { DeltaTable } from "../../resources/delta/delta-table.ts";
-import { decodeLogPath } from "../../resources/delta/partition-values.ts";
+import {
+  hashKeyRows,
+  type KeyIndexTable,
+  type LoadedKeys,
+  loadKeys,
+  sourceKeysOf,
+} from "../../resources/delta/key-index.ts";
 import type { DeltaSnapshot } from "../../resources/delta/snapshot.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
 
+const KEY_COLUMNS = ["order_id", "product_id"] as const;
+
 /**
  * The (order_id, product_id) keys Silver holds, kept by the streaming ingestor so that a micro-batch
- * of new keys (the usual case for point-of-sale events) is a blind Delta append instead of a merge:
- * a merge reads every data file whose key bounds overlap the batch, and random order ids overlap
- * them all, so its cost grows with the table (measured 0.4 s → 7 s over 60 small batches), while an
- * append costs the same every time.
+ * of new keys (the usual case for point-of-sale events) is a blind Delta append instead of a merge.
  *
- * `refresh` reads only the key columns of data files it has not seen (new appends, merge rewrites,
- * other writers' commits). A stale extra key (a deleted row) only sends a row to the merge path,
- * which is always correct; a missing key would let a row be appended twice, which is why the index
- * refreshes against the snapshot right before each batch.
+ * It is a view of the Delta key index (resources/delta/key-index.ts), which merges use too: the key
+ * hashes of each live data file of the snapshot passed to `refresh`, read once per file (new
+ * appends, merge rewrites, other writers' commits) and shared with merges on the same store. Keys
+ * this process committed since (`addFrame`) are kept apart until a refreshed snapshot's files show
+ * them. A stale extra key only sends a row to the merge path, which is always correct; a missing
+ * key would let a row be appended twice, which is why the index refreshes against the snapshot
+ * right before each batch, and why a file the index cannot read makes every key "existing".
  */
 export class SilverKeyIndex {
-  private readonly keys = new Set<string>();
-  private readonly seenFiles = new Set<string>();
+  private loaded: LoadedKeys | undefined;
+  private layout: KeyIndexTable | undefined;
+  /** A committed frame's keys could not be hashed like the table's: every key counts as existing. */
+  private unsure = false;
+  /** Hashes of keys this process committed that no refreshed snapshot has shown yet. */
+  private readonly recent = new Set<number>();
   private version = -1;
 
   constructor(private readonly store: ObjectStore) {}
@@ -28,7 +40,7 @@ export class SilverKeyIndex {
   }
 
   has(orderId: unknown, productId: unknown): boolean {
-    return this.keys.has(SilverKeyIndex.key(orderId, productId));
+    return this.flags(hashKeyRows([[orderId, productId]]))[0] ?? true;
   }
 
   /** Catch up with `snapshot` (default: load the latest; a caller that has one passes it). */
@@ -36,35 +48,46 @@ export class SilverKeyIndex {
     if (given === undefined && !(await table.exists())) return;
     const snapshot = given ?? (await table.snapshot());
     if (snapshot.version === this.version) return;
-    const fresh = snapshot.files.map((f) => decodeLogPath(f.path)).filter((p) => !this.seenFiles.has(p));
-    for (const path of fresh) {
-      const bytes = await this.store.get(`${table.root}/${path}`);
-      const frame = pl.readParquet(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-        columns: ["order_id", "product_id"],
-      });
-      this.addFrame(frame);
-      this.seenFiles.add(path);
+    const layout = {
+      store: this.store,
+      root: table.root,
+      schema: snapshot.schema,
+      partitionColumns: snapshot.partitionColumns,
+    };
+    const loaded = await loadKeys(layout, snapshot.files, KEY_COLUMNS);
+    // Only a snapshot at least as new as every earlier one can vouch for a key committed before it.
+    if (snapshot.version > this.version) {
+      for (const hash of this.recent) if (loaded.indexedHolds(hash)) this.recent.delete(hash);
+      this.version = snapshot.version;
     }
-    this.version = snapshot.version;
+    this.loaded = loaded;
+    this.layout = layout;
   }
 
   /** Record the keys of rows just committed. */
   addFrame(frame: pl.DataFrame): void {
-    const orders: unknown[] = frame.getColumn("order_id").toArray();
-    const products: unknown[] = frame.getColumn("product_id").toArray();
-    orders.forEach((order, i) => {
-      this.keys.add(SilverKeyIndex.key(order, products[i]));
-    });
+    const keys = this.hashes(frame);
+    if (keys === undefined) this.unsure = true;
+    else for (const hash of keys) this.recent.add(hash);
   }
 
-  /** Mask: true for rows whose key Silver already holds (they must be merged). */
+  /** Mask: true for rows whose key Silver may already hold (they must be merged). */
   existing(frame: pl.DataFrame): pl.Series {
-    const orders: unknown[] = frame.getColumn("order_id").toArray();
-    const products: unknown[] = frame.getColumn("product_id").toArray();
-    return pl.Series(
-      "existing",
-      orders.map((order, i) => this.has(order, products[i])),
-      pl.Bool,
-    );
+    const keys = this.hashes(frame);
+    const flags = keys === undefined ? new Array<boolean>(frame.height).fill(true) : this.flags(keys);
+    return pl.Series("existing", flags, pl.Bool);
+  }
+
+  /** The key hashes of a frame's rows; undefined before a refresh or when its key types differ from the table's. */
+  private hashes(frame: pl.DataFrame): Float64Array | undefined {
+    if (this.layout === undefined) return undefined;
+    const keys = sourceKeysOf(this.layout, frame, KEY_COLUMNS);
+    return keys !== undefined && keys.columns.length === KEY_COLUMNS.length ? keys.hashes : undefined;
+  }
+
+  private flags(hashes: Float64Array): boolean[] {
+    if (this.unsure) return new Array<boolean>(hashes.length).fill(true);
+    const inTable = this.loaded?.mayHold(hashes) ?? new Array<boolean>(hashes.length).fill(false);
+    return inTable.map((held, i) => held || this.recent.has(hashes[i] ?? Number.NaN));
   }
 }

@@ -227,6 +227,33 @@ describe("merge key index", () => {
     ]);
   });
 
+  it("prunes by partition values only where their log form is comparable (a date key is not)", async () => {
+    const table = DeltaTable.forPath(base, "dated");
+    const rows = (ids: string[], v: number) =>
+      pl.DataFrame([
+        pl.Series("id", ids),
+        pl.Series(
+          "day",
+          ids.map(() => new Date(Date.UTC(2024, 0, 2))),
+          pl.Date,
+        ),
+        pl.Series(
+          "n",
+          ids.map(() => 7),
+          pl.Int64,
+        ),
+        pl.Series(
+          "v",
+          ids.map(() => v),
+        ),
+      ]);
+    await table.create({ schema: rows(["a"], 0), partitionColumns: ["day", "n"] });
+    await table.append(rows(["a", "b"], 1));
+    const merged = await table.merge(rows(["a", "c"], 2), { keys: ["id", "day", "n"] });
+    expect(merged.metrics).toMatchObject({ inserted: 1, updated: 1 });
+    expect((await table.read()).sort("id").getColumn("v").toArray()).toEqual([2, 1, 2]);
+  });
+
   it("fails a merge on a missing data file instead of skipping it", async () => {
     const table = DeltaTable.forPath(base, "gone");
     await table.create({ schema: lines([0], 0) });

@@ -358,6 +358,52 @@ export async function filesWithKeys(
 }
 
 /**
+ * The key hashes of a set of files (a snapshot's), loaded: answers "may one of these files hold
+ * this key?" without I/O. A file it could not index makes every answer "may".
+ */
+export class LoadedKeys {
+  private readonly indexed: readonly Float64Array[];
+  /** Some file could not be indexed: every key may be in it. */
+  readonly partial: boolean;
+
+  constructor(files: readonly (FileKeys | undefined)[]) {
+    this.indexed = files.filter((keys): keys is Float64Array => keys instanceof Float64Array);
+    this.partial = this.indexed.length < files.length;
+  }
+
+  /** Whether an indexed file holds the hash (ignores files that could not be indexed). */
+  indexedHolds(hash: number): boolean {
+    return this.indexed.some((keys) => contains(keys, hash));
+  }
+
+  /** Per hash: whether some file may hold it; a false proves no file does. */
+  mayHold(hashes: Float64Array): boolean[] {
+    const found = new Array<boolean>(hashes.length).fill(this.partial);
+    if (this.partial || hashes.length === 0) return found;
+    let pending = sortedUnique(hashes);
+    const hit = new Set<number>();
+    for (const keys of this.indexed) {
+      if (pending.length === 0) break;
+      for (const value of pending) if (contains(keys, value)) hit.add(value);
+      pending = pending.filter((value) => !hit.has(value));
+    }
+    hashes.forEach((value, i) => {
+      found[i] = hit.has(value);
+    });
+    return found;
+  }
+}
+
+/** Load (from the cache, or by reading key columns) the key hashes of `files` over `columns`. */
+export async function loadKeys(
+  table: KeyIndexTable,
+  files: readonly AddAction[],
+  columns: readonly string[],
+): Promise<LoadedKeys> {
+  return new LoadedKeys(await fileKeysOf(table, columns, files));
+}
+
+/**
  * Per source row: whether some file may hold its key (true also when a file cannot be indexed,
  * so a "false" is a proof that no given file holds the key).
  */
@@ -366,19 +412,5 @@ export async function rowsWithKeys(
   files: readonly AddAction[],
   source: SourceKeys,
 ): Promise<boolean[]> {
-  const found = new Array<boolean>(source.hashes.length).fill(false);
-  if (files.length === 0 || source.hashes.length === 0) return found;
-  const keys = await fileKeysOf(table, source.columns, files);
-  if (keys.some((fileKeys) => fileKeys === undefined || fileKeys === "unindexed")) return found.fill(true);
-  let pending = sortedUnique(source.hashes);
-  const hit = new Set<number>();
-  for (const fileKeys of keys) {
-    if (fileKeys === undefined || fileKeys === "unindexed" || pending.length === 0) continue;
-    for (const value of pending) if (contains(fileKeys, value)) hit.add(value);
-    pending = pending.filter((value) => !hit.has(value));
-  }
-  source.hashes.forEach((value, i) => {
-    found[i] = hit.has(value);
-  });
-  return found;
+  return (await loadKeys(table, files, source.columns)).mayHold(source.hashes);
 }
