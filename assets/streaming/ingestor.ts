@@ -3,7 +3,7 @@ import type { KafkaConfig } from "../../resources/config/config.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { kafkaClient } from "../../resources/kafka/kafka.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
-import { encodeJsonLines } from "./jsonl.ts";
+import { encodeJsonLines, LineArena } from "./jsonl.ts";
 import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey } from "./naming.ts";
 import { applyEventObjects, type EventObject, type StreamSilverCounts } from "./stream-silver.ts";
@@ -35,6 +35,7 @@ export interface IngestorOptions {
 }
 
 export interface FlushReport {
+  /** The objects written; their `bytes` are valid until the callback returns (the next flush reuses them). */
   readonly objects: readonly EventObject[];
   readonly records: number;
   readonly silver: StreamSilverCounts;
@@ -79,6 +80,8 @@ export class KafkaIngestor {
   /** Offsets to commit (newest per partition) and whether a commit is in flight. */
   private readonly toCommit = new Map<number, number>();
   private committing: Promise<void> | undefined;
+  /** Where flushes encode their Bronze objects; flushes run one at a time, so one arena serves all. */
+  private readonly arena = new LineArena();
 
   constructor(private readonly options: IngestorOptions) {
     this.now = options.now ?? Date.now;
@@ -94,9 +97,12 @@ export class KafkaIngestor {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 50,
-      // Larger fetches when there is a backlog (the defaults, 1 MB per partition, cap catch-up speed).
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
+      // Fetches of a few MB: kafkajs joins each response into one fresh buffer, and a fresh 24 MB
+      // buffer costs ~1.5 µs of page faults per 700-byte event here (4 MB: ~0.2). Measured over one
+      // process, alternating (CPU per event, 50,000 events): 32 MB/8 MB per partition 3.8 µs,
+      // 8 MB/4 MB 3.0 µs, 4 MB/2 MB 2.8 µs.
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 4 * 1024 * 1024,
       // Broker outages: keep retrying, then kafkajs restarts the consumer from the committed offsets.
       retry: { initialRetryTime: 250, maxRetryTime: 2_000, retries: 60 },
     });
@@ -285,6 +291,7 @@ export class KafkaIngestor {
   private async flush(taken: Map<number, PartitionBuffer>): Promise<void> {
     const { kafka, lake, tables, silver } = this.options;
     const ingestedAtMs = this.now();
+    this.arena.reset();
     const objects: EventObject[] = [];
     for (const [partition, buffer] of taken) {
       for (const segment of buffer.segments) {
@@ -294,7 +301,7 @@ export class KafkaIngestor {
           ...name,
           count: segment.values.length,
           ingestedAtMs,
-          bytes: encodeJsonLines(segment.values),
+          bytes: encodeJsonLines(segment.values, this.arena),
         });
       }
     }

@@ -14,7 +14,34 @@ import { SOURCE_FIELDS } from "../silver/transform/index.ts";
 const NULL_LINE = Buffer.from("null");
 const EMPTY_LINE = Buffer.from('""');
 
-export function encodeJsonLines(values: readonly (Buffer | null)[]): Buffer {
+/**
+ * A reusable output buffer for `encodeJsonLines`. A fresh multi-megabyte buffer per Bronze object
+ * costs a page fault per 4 KB on first touch (measured ~1 µs per 700-byte event on this kind of VM,
+ * a third of a JSON.parse); reusing one does not. Grows to the largest flush and stays there.
+ */
+export class LineArena {
+  private buffer = Buffer.alloc(0);
+  private used = 0;
+  private wanted = 0;
+
+  /** Start over: buffers taken before are overwritten from now on. */
+  reset(): void {
+    if (this.wanted > this.buffer.length) this.buffer = Buffer.allocUnsafe(this.wanted);
+    this.used = 0;
+    this.wanted = 0;
+  }
+
+  take(size: number): Buffer {
+    this.wanted += size;
+    if (this.used + size > this.buffer.length) return Buffer.allocUnsafe(size);
+    const out = this.buffer.subarray(this.used, this.used + size);
+    this.used += size;
+    return out;
+  }
+}
+
+/** The values as JSON Lines, into `arena` when given (the bytes then live until its next reset). */
+export function encodeJsonLines(values: readonly (Buffer | null)[], arena?: LineArena): Buffer {
   // One allocation and one copy per value: this is all the work Bronze does per event.
   const lines: Buffer[] = new Array(values.length);
   let size = 0;
@@ -32,7 +59,7 @@ export function encodeJsonLines(values: readonly (Buffer | null)[]): Buffer {
     lines[i] = line;
     size += line.length + 1;
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = arena === undefined ? Buffer.allocUnsafe(size) : arena.take(size);
   let at = 0;
   for (const line of lines) {
     at += line.copy(out, at);

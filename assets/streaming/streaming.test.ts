@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { LakeDeltaTables } from "../../resources/delta/delta-tables.ts";
 import { LocalObjectStore } from "../../resources/object-store/local-object-store.ts";
 import { generateSalesEvents } from "./events.ts";
-import { encodeJsonLines, eventsToCsv, linesFrom } from "./jsonl.ts";
+import { encodeJsonLines, eventsToCsv, LineArena, linesFrom } from "./jsonl.ts";
 import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey, parseBronzeEventKey } from "./naming.ts";
 import { firstPendingLine, nextOffset, partitionLag, resumeOffset, streamAppId } from "./offsets.ts";
@@ -88,6 +88,25 @@ describe("JSONL codec", () => {
     expect(bytes.toString()).toBe('{"a":1}\nnull\n"x\\ny"\n');
     expect(linesFrom(bytes, 1).toString()).toBe('null\n"x\\ny"\n');
     expect(linesFrom(bytes, 3).length).toBe(0);
+  });
+
+  test("an arena grows to the largest flush, then hands out the same memory after each reset", () => {
+    const arena = new LineArena();
+    const value = (c: string) => Buffer.from(JSON.stringify({ c: c.repeat(6_000) }));
+    encodeJsonLines([value("a")], arena);
+    encodeJsonLines([value("b"), null], arena);
+    arena.reset(); // now holds room for both
+    const a = encodeJsonLines([value("a")], arena);
+    const b = encodeJsonLines([value("b"), null], arena);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(a.byteOffset + a.length);
+    expect(a.toString()).toBe(`${value("a")}\n`);
+    expect(b.toString()).toBe(`${value("b")}\nnull\n`);
+    arena.reset();
+    const c = encodeJsonLines([value("c")], arena);
+    expect(c.buffer).toBe(a.buffer);
+    expect(c.byteOffset).toBe(a.byteOffset);
+    expect(a.toString()).toBe(`${value("c")}\n`);
   });
 
   test("events become the transform's CSV; a broken line becomes a one-field record", () => {
