@@ -49,4 +49,5 @@ export { type MaterializeRequest, Materializer, type RunResult } from "./executi
 export { AssetGraph } from "./graph/asset-graph.ts";
 export { selectAssets } from "./graph/selection.ts";
 export type * from "./storage/records.ts";
+export { RUN_PRIORITY_TAG } from "./storage/records.ts";
 export type { RunStorage } from "./storage/run-storage.ts";

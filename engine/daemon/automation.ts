@@ -3,7 +3,7 @@ import { cronTicksBetween } from "../definitions/cron.ts";
 import type { Clock } from "../execution/clock.ts";
 import type { Materializer } from "../execution/materializer.ts";
 import type { AssetGraph } from "../graph/asset-graph.ts";
-import type { RunRecord } from "../storage/records.ts";
+import { RUN_PRIORITY_TAG, type RunRecord } from "../storage/records.ts";
 import type { RunStorage } from "../storage/run-storage.ts";
 
 const BOOKMARK = "automation:last_event_id";
@@ -15,7 +15,33 @@ interface Candidate {
   readonly key: AssetKey;
   readonly partition: string | undefined;
   readonly reason: string;
+  /** When an eager candidate was first held back (for `eager({ maxWaitSeconds })`). */
+  readonly deferredSince?: number;
 }
+
+/** What queued and running runs hold, per asset: the partitions they touch, "*" for all of them. */
+class BusyAssets {
+  private readonly partitions = new Map<string, Set<string>>();
+
+  constructor(runs: readonly RunRecord[]) {
+    for (const run of runs) {
+      for (const key of run.assetKeys) {
+        const held = this.partitions.get(key) ?? new Set<string>();
+        held.add(run.partition ?? "*"); // a range or an unpartitioned run may touch any partition
+        this.partitions.set(key, held);
+      }
+    }
+  }
+
+  /** Busy for that partition, or for any partition when none is given. */
+  has(key: string, partition: string | undefined): boolean {
+    const held = this.partitions.get(key);
+    if (held === undefined) return false;
+    return partition === undefined || held.has("*") || held.has(partition);
+  }
+}
+
+type Readiness = "ready" | "upstream busy" | "upstream missing";
 
 /**
  * Evaluates automation conditions from new materialisation events (never by rescanning the whole
@@ -35,8 +61,8 @@ export class AutomationEvaluator {
   }
 
   async tick(): Promise<RunRecord[]> {
-    const active = await this.storage.listRuns({ statuses: ["queued", "started"] });
-    const busy = new Set(active.flatMap((run) => run.assetKeys));
+    const busy = new BusyAssets(await this.storage.listRuns({ statuses: ["queued", "started"] }));
+    const now = this.clock.now();
     const deferred = await this.loadDeferred();
     const candidates = [
       ...deferred,
@@ -52,9 +78,14 @@ export class AutomationEvaluator {
     for (const candidate of candidates) {
       const id = `${candidate.key}|${candidate.partition ?? ""}`;
       if (requested.has(id)) continue;
-      if (busy.has(candidate.key) || !(await this.upstreamReady(candidate.key, candidate.partition, busy))) {
+      const readiness = busy.has(candidate.key, candidate.partition)
+        ? "upstream busy"
+        : await this.upstreamReadiness(candidate.key, candidate.partition, busy);
+      if (readiness !== "ready" && !this.waitedLongEnough(candidate, readiness, busy, now)) {
         // Not now: an eager change is kept and re-evaluated next tick, never dropped.
-        if (candidate.reason === "eager") stillDeferred.set(id, candidate);
+        // The same change can come back as a new event each tick: the wait counts from the first.
+        const since = stillDeferred.get(id)?.deferredSince ?? candidate.deferredSince ?? now;
+        if (candidate.reason === "eager") stillDeferred.set(id, { ...candidate, deferredSince: since });
         continue;
       }
       requested.add(id);
@@ -78,7 +109,12 @@ export class AutomationEvaluator {
         await this.materializer.submit({
           selection: group.keys.join(","),
           origin: { kind: "automation", name: reason },
-          tags: { "strata/automation": reason },
+          tags: {
+            "strata/automation": reason,
+            // Eager runs carry changes already made upstream downstream: draining them before
+            // more upstream work starts keeps end-to-end latency bounded.
+            ...(group.reasons.has("eager") && { [RUN_PRIORITY_TAG]: "1" }),
+          },
           ...(group.partition !== undefined && { partition: group.partition }),
         }),
       );
@@ -86,22 +122,37 @@ export class AutomationEvaluator {
     return launched;
   }
 
-  /** Nothing upstream missing or in flight, so the asset would read complete inputs. */
-  private async upstreamReady(
+  /** Ready when nothing upstream is missing or in flight, so the asset would read complete inputs. */
+  private async upstreamReadiness(
     key: AssetKey,
     partition: string | undefined,
-    busy: ReadonlySet<string>,
-  ): Promise<boolean> {
+    busy: BusyAssets,
+  ): Promise<Readiness> {
+    let readiness: Readiness = "ready";
     for (const parent of this.graph.upstream(key)) {
-      if (busy.has(parent)) return false;
       const parentPartitioned = this.graph.definition(parent).spec.partitions !== undefined;
-      const latest = await this.storage.latestMaterialization(
-        parent,
-        parentPartitioned ? partition : undefined,
-      );
-      if (latest === undefined && !(parentPartitioned && partition === undefined)) return false;
+      const parentPartition = parentPartitioned ? partition : undefined;
+      const latest = await this.storage.latestMaterialization(parent, parentPartition);
+      if (latest === undefined && !(parentPartitioned && partition === undefined)) return "upstream missing";
+      if (busy.has(parent, parentPartition)) readiness = "upstream busy";
     }
-    return true;
+    return readiness;
+  }
+
+  /**
+   * An eager asset with `maxWaitSeconds` stops waiting for busy upstreams once it has waited that
+   * long; it never runs alongside a run of itself, nor on a missing upstream.
+   */
+  private waitedLongEnough(
+    candidate: Candidate,
+    readiness: Readiness,
+    busy: BusyAssets,
+    now: number,
+  ): boolean {
+    if (readiness !== "upstream busy" || busy.has(candidate.key, candidate.partition)) return false;
+    const automation = this.graph.definition(candidate.key).spec.automation;
+    if (automation?.kind !== "eager" || automation.maxWaitMs === undefined) return false;
+    return now - (candidate.deferredSince ?? now) >= automation.maxWaitMs;
   }
 
   private async loadDeferred(): Promise<Candidate[]> {
@@ -117,7 +168,14 @@ export class AutomationEvaluator {
       const partition =
         "partition" in item && typeof item.partition === "string" ? item.partition : undefined;
       if (await this.upToDate(item.key, partition)) continue; // materialised since it was deferred
-      candidates.push({ key: item.key, partition, reason: "eager" });
+      const since =
+        "deferredSince" in item && typeof item.deferredSince === "number" ? item.deferredSince : undefined;
+      candidates.push({
+        key: item.key,
+        partition,
+        reason: "eager",
+        ...(since !== undefined && { deferredSince: since }),
+      });
     }
     return candidates;
   }

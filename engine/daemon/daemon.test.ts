@@ -8,6 +8,7 @@ import { Backfills } from "../execution/backfill.ts";
 import { ManualClock } from "../execution/clock.ts";
 import { InMemoryIOManager } from "../execution/io-manager.ts";
 import { Materializer } from "../execution/materializer.ts";
+import { RUN_PRIORITY_TAG } from "../storage/records.ts";
 import { SqliteRunStorage } from "../storage/sqlite-storage.ts";
 import { Daemon } from "./daemon.ts";
 
@@ -293,5 +294,110 @@ describe("automation keeps a change it cannot act on yet", () => {
     expect((await h.storage.materializations("busy/child")).length).toBe(1);
     await h.step();
     expect((await h.storage.materializations("busy/child")).length).toBe(1);
+  });
+
+  const elsewhere = (runId: string, assetKeys: string[], createdAt: number, partition?: string) => ({
+    runId,
+    status: "started" as const,
+    assetKeys,
+    selection: assetKeys.join(","),
+    tags: {},
+    createdAt,
+    ...(partition !== undefined && { partition }),
+  });
+
+  test("a busy run of another partition of the upstream does not hold a partition back", async () => {
+    const days = dailyPartitions({ start: "2024-01-01" });
+    const top = defineAsset({ key: "days/top", partitions: days, materialize: () => 1 });
+    const child = defineAsset({
+      key: "days/child",
+      deps: ["days/top"],
+      partitions: days,
+      automation: eager(),
+      materialize: () => 2,
+    });
+    const h = harness({ assets: [top, child] });
+    await h.step();
+    await h.materializer.materialize({ selection: "days/top", partition: "2024-01-03" });
+    await h.storage.createRun(elsewhere("other-day", ["days/top"], h.clock.now(), "2024-01-04"));
+    await h.step();
+    expect((await h.storage.materializations("days/child", { partition: "2024-01-03" })).length).toBe(1);
+  });
+
+  test("eager({ maxWaitSeconds }) stops waiting for upstream runs that keep coming", async () => {
+    const top = defineAsset({ key: "stream/top", materialize: () => 1 });
+    const patient = defineAsset({
+      key: "stream/patient",
+      deps: ["stream/top"],
+      automation: eager(),
+      materialize: () => 2,
+    });
+    const bounded = defineAsset({
+      key: "stream/bounded",
+      deps: ["stream/top"],
+      automation: eager({ maxWaitSeconds: 10 }),
+      materialize: () => 3,
+    });
+    const h = harness({ assets: [top, patient, bounded] });
+    await h.step();
+    await h.materializer.materialize({ selection: "stream/top" });
+    // An upstream run is always in flight somewhere, as under a steady stream of landings.
+    await h.storage.createRun(elsewhere("steady", ["stream/top"], h.clock.now()));
+    await h.step();
+    h.clock.advance(5_000);
+    // New upstream changes keep arriving while it waits: the wait still counts from the first.
+    await h.materializer.materialize({ selection: "stream/top" });
+    await h.step();
+    h.clock.advance(4_000);
+    await h.step();
+    expect((await h.storage.materializations("stream/bounded")).length).toBe(0);
+    h.clock.advance(2_000);
+    await h.step();
+    expect((await h.storage.materializations("stream/bounded")).length).toBe(1);
+    expect((await h.storage.materializations("stream/patient")).length).toBe(0);
+    expect(() => eager({ maxWaitSeconds: -1 })).toThrow(/STRATA_ERR_INVALID_OPTION/);
+  });
+});
+
+describe("launch queue", () => {
+  test("queued runs launch by strata/priority, then oldest first", async () => {
+    const order: string[] = [];
+    const recorder = defineAsset({
+      key: "queue/recorder",
+      materialize: (ctx) => {
+        order.push(ctx.tags.name ?? "?");
+        return 1;
+      },
+    });
+    const storage = SqliteRunStorage.open(":memory:");
+    opened.push(storage);
+    const clock = new ManualClock(T0);
+    const loaded = loadDefinitions({ assets: [recorder] });
+    const materializer = new Materializer(loaded, storage, { clock, ioManager: new InMemoryIOManager() });
+    const daemon = new Daemon(
+      storage,
+      materializer,
+      new Backfills(loaded, storage, materializer, clock),
+      clock,
+      {
+        maxConcurrentRuns: 1,
+      },
+    );
+    for (const [name, priority] of [
+      ["first", undefined],
+      ["second", undefined],
+      ["urgent", "1"],
+      ["low", "-1"],
+    ]) {
+      await materializer.submit({
+        selection: "queue/recorder",
+        tags: { name: name ?? "", ...(priority !== undefined && { [RUN_PRIORITY_TAG]: priority }) },
+      });
+    }
+    for (let i = 0; i < 4; i++) {
+      await daemon.tick();
+      await daemon.drain();
+    }
+    expect(order).toEqual(["urgent", "first", "second", "low"]);
   });
 });

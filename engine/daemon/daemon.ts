@@ -2,7 +2,7 @@ import { asError } from "../errors.ts";
 import type { Backfills } from "../execution/backfill.ts";
 import type { Clock } from "../execution/clock.ts";
 import type { Materializer, RunResult } from "../execution/materializer.ts";
-import type { RetentionPolicy } from "../storage/records.ts";
+import { type RetentionPolicy, RUN_PRIORITY_TAG, type RunRecord } from "../storage/records.ts";
 import type { RunStorage } from "../storage/run-storage.ts";
 import { AutomationEvaluator } from "./automation.ts";
 import { tickSchedule } from "./schedule-runner.ts";
@@ -91,7 +91,9 @@ export class Daemon {
 
   private async launchQueued(): Promise<void> {
     const limit = this.options.maxConcurrentRuns ?? 2;
-    const queued = (await this.storage.listRuns({ statuses: ["queued"] })).reverse();
+    const queued = launchOrder(
+      await this.storage.listRuns({ statuses: ["queued"], oldestFirst: true, limit: QUEUE_SCAN_LIMIT }),
+    );
     for (const run of queued) {
       if (this.inFlight.size >= limit) return;
       if (this.inFlight.has(run.runId) || run.backfillId !== undefined) continue;
@@ -139,4 +141,20 @@ export class Daemon {
       this.options.onError ?? ((e: Error) => process.stderr.write(`strata daemon: ${e.message}\n`));
     onError(asError(error));
   }
+}
+
+/** Queued runs looked at per tick, oldest first. */
+const QUEUE_SCAN_LIMIT = 10_000;
+
+/**
+ * Higher `strata/priority` first (as Dagster's run-priority tag), then oldest first. Eager
+ * automation raises its runs so that work already ingested drains downstream before more starts.
+ */
+function launchOrder(queued: readonly RunRecord[]): RunRecord[] {
+  const priority = (run: RunRecord): number => {
+    const value = Number(run.tags[RUN_PRIORITY_TAG] ?? 0);
+    return Number.isFinite(value) ? value : 0;
+  };
+  // Array.prototype.sort is stable, so equal priorities keep their creation order.
+  return [...queued].sort((a, b) => priority(b) - priority(a));
 }

@@ -11,6 +11,9 @@ export interface PartitionRange {
   readonly to: string;
 }
 
+/** A run tag: queued runs with a higher integer value launch first (default 0). */
+export const RUN_PRIORITY_TAG = "strata/priority";
+
 export interface RunRecord {
   readonly runId: string;
   readonly status: RunStatus;

@@ -19,6 +19,8 @@ export interface RunFilter {
   readonly limit?: number;
   /** Runs created before this run (paging, newest first). */
   readonly beforeRunId?: string;
+  /** Oldest first instead (a launch queue). */
+  readonly oldestFirst?: boolean;
 }
 
 export interface EventFilter {

@@ -120,7 +120,7 @@ export class SqliteRunStorage implements RunStorage {
     return this.run(() => this.getRunSync(runId));
   }
 
-  /** Newest first (insertion order); at most 1,000 unless `limit` says otherwise; [] does not filter. */
+  /** Newest first (insertion order) unless `oldestFirst`; at most 1,000 unless `limit` says otherwise; [] does not filter. */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.run(() => {
       const where: string[] = [];
@@ -141,7 +141,7 @@ export class SqliteRunStorage implements RunStorage {
         where.push("rowid < (SELECT rowid FROM runs WHERE run_id = ?)");
         params.push(filter.beforeRunId);
       }
-      const sql = `SELECT record FROM runs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY rowid DESC LIMIT ?`;
+      const sql = `SELECT record FROM runs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY rowid ${filter.oldestFirst === true ? "ASC" : "DESC"} LIMIT ?`;
       const rows: unknown[] = this.statement(sql).all(...params, filter.limit ?? 1000);
       return rows.filter(isRow).map((row) => parseRun(row.record));
     });
