@@ -125,6 +125,7 @@ export const stepSchema = {
   type: "object",
   properties: {
     assetKey: str,
+    assetKeys: { type: "array", items: str },
     partition: str,
     status: str,
     startedAt: int,

@@ -49,6 +49,8 @@ export interface AssetSummary {
 
 export interface StepView {
   readonly assetKey: string;
+  /** Every key the step materialises (several for a multi-asset), first one first. */
+  readonly assetKeys: readonly string[];
   readonly partition?: string;
   readonly status: "running" | "success" | "failure" | "skipped";
   readonly startedAt?: number;
@@ -117,6 +119,14 @@ function statusOf(latest: MaterializationRecord | null, run: RunRecord | undefin
 }
 
 /** Steps of a run, folded from its events (attempts count STEP_RETRY). */
+function stepKeys(event: EventRecord): string[] | undefined {
+  const data = event.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data) || !("assetKeys" in data))
+    return undefined;
+  const keys = data.assetKeys;
+  return Array.isArray(keys) && keys.length > 0 ? keys.filter((k) => typeof k === "string") : undefined;
+}
+
 export function stepsOf(events: readonly EventRecord[]): StepView[] {
   const steps = new Map<string, StepView>();
   for (const event of events) {
@@ -125,12 +135,19 @@ export function stepsOf(events: readonly EventRecord[]): StepView[] {
     const previous = steps.get(id);
     const base: StepView = previous ?? {
       assetKey: event.assetKey,
+      assetKeys: [event.assetKey],
       ...(event.partition !== undefined && { partition: event.partition }),
       status: "running",
       attempts: 0,
     };
     if (event.type === "STEP_STARTED")
-      steps.set(id, { ...base, status: "running", startedAt: event.timestamp, attempts: base.attempts + 1 });
+      steps.set(id, {
+        ...base,
+        assetKeys: stepKeys(event) ?? base.assetKeys,
+        status: "running",
+        startedAt: event.timestamp,
+        attempts: base.attempts + 1,
+      });
     else if (event.type === "STEP_RETRY") steps.set(id, { ...base, attempts: base.attempts + 1 });
     else {
       const status =

@@ -206,7 +206,11 @@ export async function runStep(env: StepEnvironment, step: PlanStep): Promise<Ste
     ...(step.partition !== undefined && { partition: step.partition }),
   };
   const started = env.clock.now();
-  env.events.emit("STEP_STARTED", `step ${step.id} started`, where);
+  // A multi-asset is one step; the event's assetKey is its first key, the data names them all.
+  env.events.emit("STEP_STARTED", `step ${step.id} started`, {
+    ...where,
+    data: { assetKeys: [...step.keys] },
+  });
   const notes = new OutputNotes(step.keys);
   try {
     const inputs: Record<string, unknown> = {};

@@ -63,6 +63,13 @@ describe("the API over the real sales pipeline", () => {
         status = (await app.inject({ method: "GET", url: `/api/runs/${runId}` })).json().run.status;
       }
       expect(status, selection).toBe("success");
+      if (selection === "silver/sales") {
+        // The multi-asset is one step that names both of its keys.
+        const detail = (await app.inject({ method: "GET", url: `/api/runs/${runId}` })).json();
+        expect(detail.steps.map((s: { assetKeys: string[] }) => s.assetKeys)).toEqual([
+          ["silver/sales", "silver/sales_quarantine"],
+        ]);
+      }
     }
     const [latest] = (
       await app.inject({ method: "GET", url: "/api/materializations?asset=silver/sales&limit=1" })

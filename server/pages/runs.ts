@@ -46,7 +46,7 @@ ${steps.map((s, i) => {
   const from = x(s.startedAt ?? start);
   const to = x(s.endedAt ?? (s.startedAt !== undefined ? now : start));
   return html`<g class="step status-${s.status}" data-step="${s.assetKey}${s.partition ? `[${s.partition}]` : ""}" data-status="${s.status}">
-<text class="step-label" x="4" y="${i * row + 16}">${s.assetKey}${s.partition ? ` [${s.partition}]` : ""}</text>
+<text class="step-label" x="4" y="${i * row + 16}">${s.assetKeys.join(" + ")}${s.partition ? ` [${s.partition}]` : ""}</text>
 <rect class="bar" x="${from.toFixed(1)}" y="${i * row + 4}" width="${Math.max(2, to - from).toFixed(1)}" height="16" rx="3"></rect>
 <title>${s.status}${s.attempts > 1 ? `, ${s.attempts} attempts` : ""}: ${duration(s.startedAt, s.endedAt)}</title></g>`;
 })}
