@@ -3,7 +3,7 @@ import type { KafkaConfig } from "../../resources/config/config.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { kafkaClient } from "../../resources/kafka/kafka.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
-import { encodeJsonLines, LineArena } from "./jsonl.ts";
+import { ChunkPool, JsonLinesBuilder, LineArena } from "./jsonl.ts";
 import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey } from "./naming.ts";
 import { applyEventObjects, type EventObject, type StreamSilverCounts } from "./stream-silver.ts";
@@ -54,9 +54,10 @@ const NO_SILVER: StreamSilverCounts = {
   deltaVersion: -1,
 };
 
+/** Consecutive offsets of one partition from `startOffset`: one Bronze object, its lines built as they arrive. */
 interface Segment {
   readonly startOffset: number;
-  readonly values: (Buffer | null)[];
+  readonly lines: JsonLinesBuilder;
 }
 
 interface PartitionBuffer {
@@ -80,8 +81,9 @@ export class KafkaIngestor {
   /** Offsets to commit (newest per partition) and whether a commit is in flight. */
   private readonly toCommit = new Map<number, number>();
   private committing: Promise<void> | undefined;
-  /** Where flushes encode their Bronze objects; flushes run one at a time, so one arena serves all. */
+  /** Where flushes put their Bronze objects together; flushes run one at a time, so one arena serves all. */
   private readonly arena = new LineArena();
+  private readonly chunks = new ChunkPool();
 
   constructor(private readonly options: IngestorOptions) {
     this.now = options.now ?? Date.now;
@@ -201,19 +203,19 @@ export class KafkaIngestor {
     const max = this.options.kafka.batchMaxRecords;
     const last = buffer.segments[buffer.segments.length - 1];
     // A redelivery (rebalance or restart from the committed offset): keep only what precedes it.
-    if (last !== undefined && offset < last.startOffset + last.values.length) this.truncate(buffer, offset);
+    if (last !== undefined && offset < last.startOffset + last.lines.lines) this.truncate(buffer, offset);
     let at = from;
     while (at < to) {
       const tail = buffer.segments[buffer.segments.length - 1];
       const next = offset + (at - from);
       // A file holds at most batchMaxRecords records, even when one fetch brings more (a backlog).
       const segment =
-        tail !== undefined && tail.values.length < max && tail.startOffset + tail.values.length === next
+        tail !== undefined && tail.lines.lines < max && tail.startOffset + tail.lines.lines === next
           ? tail
-          : { startOffset: next, values: [] };
+          : { startOffset: next, lines: new JsonLinesBuilder(this.chunks) };
       if (segment !== tail) buffer.segments.push(segment);
-      const end = Math.min(to, at + (max - segment.values.length));
-      for (let i = at; i < end; i++) segment.values.push(messages[i]?.value ?? null);
+      const end = Math.min(to, at + (max - segment.lines.lines));
+      for (let i = at; i < end; i++) segment.lines.append(messages[i]?.value ?? null);
       buffer.records += end - at;
       this.buffered += end - at;
       at = end;
@@ -223,13 +225,14 @@ export class KafkaIngestor {
   private truncate(buffer: PartitionBuffer, offset: number): void {
     const kept: Segment[] = [];
     for (const segment of buffer.segments) {
-      if (segment.startOffset >= offset) continue;
-      kept.push({
-        startOffset: segment.startOffset,
-        values: segment.values.slice(0, offset - segment.startOffset),
-      });
+      if (segment.startOffset >= offset) {
+        segment.lines.release();
+        continue;
+      }
+      segment.lines.truncate(offset - segment.startOffset);
+      kept.push(segment);
     }
-    const records = kept.reduce((n, s) => n + s.values.length, 0);
+    const records = kept.reduce((n, s) => n + s.lines.lines, 0);
     this.buffered -= buffer.records - records;
     buffer.records = records;
     buffer.segments = kept;
@@ -299,10 +302,11 @@ export class KafkaIngestor {
         objects.push({
           key: bronzeEventKey(name, ingestedAtMs),
           ...name,
-          count: segment.values.length,
+          count: segment.lines.lines,
           ingestedAtMs,
-          bytes: encodeJsonLines(segment.values, this.arena),
+          bytes: segment.lines.toBuffer(this.arena),
         });
+        segment.lines.release();
       }
     }
     await Promise.all(objects.map((o) => (o.bytes === undefined ? undefined : lake.put(o.key, o.bytes))));

@@ -40,22 +40,20 @@ export class LineArena {
   }
 }
 
+/** A value as its Bronze line (without the line end). */
+function lineOf(value: Buffer | null): Buffer {
+  if (value === null) return NULL_LINE;
+  // An empty value would be a blank line, which readers skip: store it as the JSON string "".
+  if (value.length === 0) return EMPTY_LINE;
+  return value.indexOf(10) >= 0 ? Buffer.from(JSON.stringify(value.toString("utf8"))) : value;
+}
+
 /** The values as JSON Lines, into `arena` when given (the bytes then live until its next reset). */
 export function encodeJsonLines(values: readonly (Buffer | null)[], arena?: LineArena): Buffer {
-  // One allocation and one copy per value: this is all the work Bronze does per event.
   const lines: Buffer[] = new Array(values.length);
   let size = 0;
   for (let i = 0; i < values.length; i++) {
-    const value = values[i] ?? null;
-    const line =
-      value === null
-        ? NULL_LINE
-        : // An empty value would be a blank line, which readers skip: store it as the JSON string "".
-          value.length === 0
-          ? EMPTY_LINE
-          : value.indexOf(10) >= 0
-            ? Buffer.from(JSON.stringify(value.toString("utf8")))
-            : value;
+    const line = lineOf(values[i] ?? null);
     lines[i] = line;
     size += line.length + 1;
   }
@@ -66,6 +64,85 @@ export function encodeJsonLines(values: readonly (Buffer | null)[], arena?: Line
     out[at++] = 10;
   }
   return out;
+}
+
+const CHUNK = 1 << 20;
+
+/** Reused 1 MB chunks for `JsonLinesBuilder` (fresh memory costs page faults on first touch). */
+export class ChunkPool {
+  private readonly free: Buffer[] = [];
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(CHUNK);
+  }
+
+  give(chunks: readonly Buffer[]): void {
+    for (const chunk of chunks) this.free.push(chunk);
+  }
+}
+
+/**
+ * JSON Lines built value by value, as records arrive, into pooled chunks: no per-record object
+ * (nor the fetch response it points into) lives until the flush. Kept, kafkajs's message objects
+ * survived young-generation collections and were promoted, and the retained fetch buffers kept V8
+ * collecting under "external memory pressure"; short-lived, they cost little.
+ */
+export class JsonLinesBuilder {
+  private readonly chunks: Buffer[] = [];
+  /** Byte length of the text after each line. */
+  private readonly ends: number[] = [];
+  private size = 0;
+
+  constructor(private readonly pool: ChunkPool) {}
+
+  get lines(): number {
+    return this.ends.length;
+  }
+
+  append(value: Buffer | null): void {
+    const line = lineOf(value);
+    let from = 0;
+    while (from < line.length) {
+      const chunk = this.chunkAt(this.size);
+      const copied = line.copy(chunk, this.size % CHUNK, from);
+      from += copied;
+      this.size += copied;
+    }
+    this.chunkAt(this.size)[this.size % CHUNK] = 10;
+    this.size++;
+    this.ends.push(this.size);
+  }
+
+  /** Keeps the first `lines` lines. */
+  truncate(lines: number): void {
+    if (lines >= this.ends.length) return;
+    this.size = lines === 0 ? 0 : (this.ends[lines - 1] ?? 0);
+    this.ends.length = lines;
+    this.pool.give(this.chunks.splice(Math.ceil(this.size / CHUNK)));
+  }
+
+  /** The text as one buffer (from `arena` when given). */
+  toBuffer(arena?: LineArena): Buffer {
+    const out = arena === undefined ? Buffer.allocUnsafe(this.size) : arena.take(this.size);
+    let at = 0;
+    for (const chunk of this.chunks) at += chunk.copy(out, at, 0, Math.min(CHUNK, this.size - at));
+    return out;
+  }
+
+  /** Returns the chunks to the pool; the builder is empty afterwards. */
+  release(): void {
+    this.pool.give(this.chunks.splice(0));
+    this.ends.length = 0;
+    this.size = 0;
+  }
+
+  private chunkAt(position: number): Buffer {
+    const index = Math.floor(position / CHUNK);
+    while (this.chunks.length <= index) this.chunks.push(this.pool.take());
+    const chunk = this.chunks[index];
+    if (chunk === undefined) throw new Error("JsonLinesBuilder: missing chunk");
+    return chunk;
+  }
 }
 
 /** The lines from index `from` on (a suffix of the object, no copy). */

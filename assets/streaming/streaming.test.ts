@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { LakeDeltaTables } from "../../resources/delta/delta-tables.ts";
 import { LocalObjectStore } from "../../resources/object-store/local-object-store.ts";
 import { generateSalesEvents } from "./events.ts";
-import { encodeJsonLines, eventsToCsv, LineArena, linesFrom } from "./jsonl.ts";
+import { ChunkPool, encodeJsonLines, eventsToCsv, JsonLinesBuilder, LineArena, linesFrom } from "./jsonl.ts";
 import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey, parseBronzeEventKey } from "./naming.ts";
 import { firstPendingLine, nextOffset, partitionLag, resumeOffset, streamAppId } from "./offsets.ts";
@@ -88,6 +88,31 @@ describe("JSONL codec", () => {
     expect(bytes.toString()).toBe('{"a":1}\nnull\n"x\\ny"\n');
     expect(linesFrom(bytes, 1).toString()).toBe('null\n"x\\ny"\n');
     expect(linesFrom(bytes, 3).length).toBe(0);
+  });
+
+  test("a lines builder gives the bytes encodeJsonLines gives, across chunk boundaries and truncations", () => {
+    const pool = new ChunkPool();
+    const values = Array.from({ length: 3_000 }, (_, i) =>
+      i % 500 === 7 ? null : Buffer.from(i % 333 === 5 ? `a\nb${i}` : "x".repeat(i % 900) + String(i)),
+    );
+    values.push(Buffer.alloc(0), Buffer.from("y".repeat(2_500_000)));
+    const builder = new JsonLinesBuilder(pool);
+    for (const v of values) builder.append(v);
+    expect(builder.lines).toBe(values.length);
+    expect(builder.toBuffer().equals(encodeJsonLines(values))).toBe(true);
+    builder.truncate(1_234);
+    expect(builder.lines).toBe(1_234);
+    expect(builder.toBuffer().equals(encodeJsonLines(values.slice(0, 1_234)))).toBe(true);
+    for (const v of values.slice(1_234, 2_000)) builder.append(v);
+    expect(builder.toBuffer().equals(encodeJsonLines(values.slice(0, 2_000)))).toBe(true);
+    builder.release();
+    expect(builder.lines).toBe(0);
+    // Released chunks are handed out again.
+    const again = new JsonLinesBuilder(pool);
+    again.append(Buffer.from('{"a":1}'));
+    expect(again.toBuffer().toString()).toBe('{"a":1}\n');
+    builder.truncate(0);
+    expect(builder.toBuffer().length).toBe(0);
   });
 
   test("an arena grows to the largest flush, then hands out the same memory after each reset", () => {
