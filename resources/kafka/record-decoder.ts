@@ -9,7 +9,7 @@
  *
  * What: the same result, record for record (offset, timestamp, key, value, headers,
  * batchContext...), read in one pass with plain number arithmetic while offsets and timestamps stay
- * below 2^53. Anything else (compressed or control batches, an old magic byte, a batch cut short
+ * below 2^53; key, value, timestamp and headers are made when read (`LazyRecord`). Anything else (compressed or control batches, an old magic byte, a batch cut short
  * by the fetch size, a record that does not parse, 64-bit values beyond 2^53) goes to kafkajs's own
  * decoder, so behaviour is unchanged there. `record-decoder.test.ts` checks both give equal output.
  */
@@ -130,10 +130,12 @@ function decodePlainBatch(decoder: KafkaDecoder): object | undefined {
       const recordAttributes = buf.readInt8(r.at++);
       const timestampDelta = r.varlong();
       const offsetDelta = r.varint();
-      const key = r.bytes();
-      const value = r.bytes();
+      const keyAt = r.span();
+      const keyLength = r.lastLength;
+      const valueAt = r.span();
+      const valueLength = r.lastLength;
       const headerCount = r.varint();
-      let headers: Record<string, Buffer | null | (Buffer | null)[]> = {};
+      let headers: Headers | undefined;
       if (headerCount > 0) {
         const list: Header[] = [];
         for (let h = 0; h < headerCount; h++) list.push({ key: r.string(), value: r.bytes() });
@@ -143,17 +145,19 @@ function decodePlainBatch(decoder: KafkaDecoder): object | undefined {
       r.at = recordEnd;
       const timestamp = baseTime + timestampDelta;
       if (!Number.isSafeInteger(timestamp)) throw new Malformed();
-      records[i] = {
+      records[i] = new LazyRecord(
         magicByte,
-        attributes: recordAttributes,
-        timestamp: appendTime ?? String(timestamp),
-        offset: String(base + offsetDelta),
-        key,
-        value,
-        headers,
-        isControlRecord: false,
+        recordAttributes,
+        String(base + offsetDelta),
+        appendTime ?? timestamp,
         batchContext,
-      };
+        buf,
+        keyAt,
+        keyLength,
+        valueAt,
+        valueLength,
+        headers,
+      );
     }
   } catch (error) {
     if (error instanceof Malformed || error instanceof RangeError) return undefined;
@@ -163,9 +167,55 @@ function decodePlainBatch(decoder: KafkaDecoder): object | undefined {
   return { ...recordContext, records };
 }
 
+type Headers = Record<string, Buffer | null | (Buffer | null)[]>;
+
+/**
+ * A record as kafkajs's decoder returns it (same properties and values), holding positions in the
+ * fetch response instead of its own Buffers and strings: `key`, `value`, `timestamp` and `headers`
+ * are made when read. A consumer that reads only `offset` and `value` (Bronze) allocates one object
+ * and one string per record instead of six, which keeps young-generation collections short.
+ */
+class LazyRecord {
+  readonly isControlRecord = false;
+  private madeHeaders: Headers | undefined;
+
+  constructor(
+    readonly magicByte: number,
+    readonly attributes: number,
+    readonly offset: string,
+    private readonly time: number | string,
+    readonly batchContext: object,
+    private readonly buf: Buffer,
+    private readonly keyAt: number,
+    private readonly keyLength: number,
+    private readonly valueAt: number,
+    private readonly valueLength: number,
+    headers: Headers | undefined,
+  ) {
+    this.madeHeaders = headers;
+  }
+
+  get timestamp(): string {
+    return String(this.time);
+  }
+
+  get key(): Buffer | null {
+    return this.keyLength < 0 ? null : this.buf.subarray(this.keyAt, this.keyAt + this.keyLength);
+  }
+
+  get value(): Buffer | null {
+    return this.valueLength < 0 ? null : this.buf.subarray(this.valueAt, this.valueAt + this.valueLength);
+  }
+
+  get headers(): Headers {
+    this.madeHeaders ??= {};
+    return this.madeHeaders;
+  }
+}
+
 /** kafkajs's header object: a repeated key collects its values in an array, in order. */
-function foldHeaders(list: readonly Header[]): Record<string, Buffer | null | (Buffer | null)[]> {
-  const out: Record<string, Buffer | null | (Buffer | null)[]> = {};
+function foldHeaders(list: readonly Header[]): Headers {
+  const out: Headers = {};
   for (const { key, value } of list) {
     const name = String(key);
     const seen = out[name];
@@ -215,6 +265,20 @@ class Reader {
     } while (b >= 0x80);
     if (result > Number.MAX_SAFE_INTEGER) throw new Malformed();
     return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  }
+
+  /** Length of the last `span` (-1: null). */
+  lastLength = -1;
+
+  /** Skips a length-prefixed field; returns where its bytes start (its length in `lastLength`). */
+  span(): number {
+    const length = this.varint();
+    this.lastLength = length;
+    if (length < 0) return this.at;
+    if (this.at + length > this.end) throw new Malformed();
+    const at = this.at;
+    this.at += length;
+    return at;
   }
 
   bytes(): Buffer | null {
