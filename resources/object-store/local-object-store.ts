@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from "./object-store.ts";
 
@@ -87,11 +87,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    const keys = (await this.walk(this.localPath(prefix.replace(/[^/]*$/, ""))))
-      .filter(
-        (key) => key.startsWith(prefix) && (options.startAfter === undefined || key > options.startAfter),
-      )
-      .sort();
+    const directoryKey = prefix.replace(/[^/]*$/, "");
+    const keys = (
+      await this.walk(this.localPath(directoryKey), directoryKey, prefix, options.startAfter)
+    ).sort();
     let emitted = 0;
     for (const key of keys) {
       if (options.limit !== undefined && emitted >= options.limit) return;
@@ -151,8 +150,18 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  /** Every object key below a directory; hidden temporaries and metadata sidecars are not objects. */
-  private async walk(directory: string): Promise<string[]> {
+  /**
+   * The object keys below a directory (whose key is `directoryKey`, '' or ending in '/') that start
+   * with `prefix` and sort after `startAfter`; hidden temporaries and metadata sidecars are not
+   * objects. Keys are built by concatenation and filtered while walking: a Delta log directory of
+   * a thousand commits is listed on every snapshot load.
+   */
+  private async walk(
+    directory: string,
+    directoryKey: string,
+    prefix: string,
+    startAfter: string | undefined,
+  ): Promise<string[]> {
     let entries: import("node:fs").Dirent[];
     try {
       entries = await readdir(directory, { withFileTypes: true });
@@ -162,10 +171,19 @@ export class LocalObjectStore implements ObjectStore {
     }
     const keys: string[] = [];
     for (const entry of entries) {
-      const path = join(directory, entry.name);
-      if (entry.isDirectory()) keys.push(...(await this.walk(path)));
-      else if (entry.isFile() && !entry.name.endsWith(METADATA_SUFFIX) && !entry.name.endsWith(".tmp")) {
-        keys.push(relative(this.root, path).split(sep).join("/"));
+      const key = directoryKey + entry.name;
+      if (entry.isDirectory()) {
+        const below = `${key}/`;
+        if (below.startsWith(prefix) || prefix.startsWith(below))
+          keys.push(...(await this.walk(join(directory, entry.name), below, prefix, startAfter)));
+      } else if (
+        entry.isFile() &&
+        key.startsWith(prefix) &&
+        (startAfter === undefined || key > startAfter) &&
+        !entry.name.endsWith(METADATA_SUFFIX) &&
+        !entry.name.endsWith(".tmp")
+      ) {
+        keys.push(key);
       }
     }
     return keys;
