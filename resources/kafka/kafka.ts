@@ -212,9 +212,9 @@ export async function probeKafka(config: KafkaConfig): Promise<KafkaProbe> {
 
 /** Broker states that pass by themselves: a fresh cluster's group coordinator is still loading. */
 const COORDINATOR_STARTING = new Set([
-  "COORDINATOR_LOAD_IN_PROGRESS",
-  "COORDINATOR_NOT_AVAILABLE",
-  "NOT_COORDINATOR",
+  "GROUP_LOAD_IN_PROGRESS",
+  "GROUP_COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR_FOR_GROUP",
 ]);
 
 /** Retries `request` for up to 15 s while the group coordinator is starting. */
@@ -224,11 +224,11 @@ async function whileCoordinatorLoads<T>(request: () => Promise<T>): Promise<T> {
     try {
       return await request();
     } catch (error) {
+      // kafkajs's protocol error types (its names, not the Java client's).
       const starting =
         error instanceof Error &&
-        "type" in error &&
-        typeof error.type === "string" &&
-        COORDINATOR_STARTING.has(error.type);
+        (error.name === "KafkaJSGroupCoordinatorNotFound" ||
+          ("type" in error && typeof error.type === "string" && COORDINATOR_STARTING.has(error.type)));
       if (!starting || Date.now() > deadline) throw error;
       await sleep(250);
     }
