@@ -1,7 +1,8 @@
+import pl from "nodejs-polars";
 import { describe, expect, it } from "vitest";
 import { StrataError } from "../../../engine/errors.ts";
 import { decodeToUtf8 } from "./decode.ts";
-import { scanCsv } from "./records.ts";
+import { type CsvChunk, CsvScanner, type MalformedRecord, scanCsv } from "./records.ts";
 
 const scan = (text: string) => scanCsv(Buffer.from(text, "utf8"), "test.csv");
 
@@ -94,5 +95,109 @@ describe("decodeToUtf8", () => {
     } catch (e) {
       expect(StrataError.is(e, "STRATA_ERR_SILVER_UNDECODABLE")).toBe(true);
     }
+  });
+});
+
+describe("CsvScanner in pieces", () => {
+  type Outcome =
+    | { error: string }
+    | { rows: Array<[number, ...unknown[]]>; malformed: MalformedRecord[]; rowsRead: number };
+
+  /** Good rows as polars parses them (row number first), the malformed records, and rows read. */
+  function outcome(chunks: CsvChunk[]): Outcome {
+    const rows: Array<[number, ...unknown[]]> = [];
+    let rowsRead = 0;
+    for (const c of chunks) {
+      rowsRead += c.ragged ? c.parsedRows : c.parsedRows + c.malformed.length;
+      if (c.parsedRows === 0) continue;
+      const df = pl.readCSV(c.csv, {
+        hasHeader: true,
+        inferSchemaLength: 0,
+        quoteChar: '"',
+        truncateRaggedLines: c.ragged,
+      });
+      expect(df.height).toBe(c.parsedRows);
+      df.rows().forEach((values, i) => {
+        const n = c.rowNumbers ? (c.rowNumbers[i] ?? 0) : c.firstRow + i;
+        if (!c.dropRows.includes(n)) rows.push([n, ...values]);
+      });
+    }
+    return { rows, malformed: chunks.flatMap((c) => c.malformed), rowsRead };
+  }
+
+  /** Feed `text` to a scanner `size` bytes at a time, the way load.ts moves the unscanned rest. */
+  function inPieces(text: Buffer, size: number): Outcome {
+    const scanner = new CsvScanner("t.csv");
+    const chunks: CsvChunk[] = [];
+    let buf = Buffer.alloc(0);
+    let start = 0;
+    try {
+      for (let pos = 0; ; ) {
+        const take = text.subarray(pos, pos + size);
+        pos += take.length;
+        const eof = pos >= text.length;
+        buf = Buffer.concat([buf, take]);
+        const c = scanner.scan(buf, start, eof);
+        if (!c) continue;
+        chunks.push({ ...c, csv: Buffer.from(c.csv) });
+        if (eof && c.consumed >= buf.length) break;
+        const header = scanner.headerLine ?? Buffer.alloc(0);
+        buf = Buffer.concat([header, buf.subarray(c.consumed)]);
+        start = header.length;
+      }
+    } catch (e) {
+      return { error: String(e) };
+    }
+    return outcome(chunks);
+  }
+
+  function whole(text: Buffer): Outcome {
+    try {
+      return outcome([scanCsv(text, "t.csv")]);
+    } catch (e) {
+      return { error: String(e) };
+    }
+  }
+
+  it("gives the same rows, rejections and errors for any piece size", () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    // Even inputs may break quoting anywhere; odd ones only get wrong field counts (ragged mode).
+    const tokens = [
+      "x",
+      "yy",
+      "",
+      "7",
+      '"q"',
+      '"a,b"',
+      '"two\nlines"',
+      '"esc""aped"',
+      'x"y',
+      '"open',
+      '"q"z',
+    ];
+    const ends = ["\n", "\r\n", "\n", "\n\n", "\r"];
+    let compared = 0;
+    for (let t = 0; t < 150; t++) {
+      let text = rnd(4) === 0 ? "\n" : "";
+      text += rnd(5) === 0 ? '"a","b",c\r\n' : "a,b,c\n";
+      const lines = 1 + rnd(12);
+      const [nTokens, nEnds] = t % 2 === 0 ? [tokens.length, ends.length] : [8, 3];
+      for (let l = 0; l < lines; l++) {
+        const fields = rnd(6) === 0 ? 2 + rnd(3) : 3;
+        text += Array.from({ length: fields }, () => tokens[rnd(nTokens)]).join(",");
+        if (l < lines - 1 || rnd(3) > 0) text += ends[rnd(nEnds)];
+      }
+      const bytes = Buffer.from(text);
+      const expected = whole(bytes);
+      for (const size of [1, 2, 3, 5, 8, 13, 31]) {
+        expect(inPieces(bytes, size), `${JSON.stringify(text)} in pieces of ${size}`).toEqual(expected);
+        compared++;
+      }
+    }
+    expect(compared).toBe(150 * 7);
   });
 });
