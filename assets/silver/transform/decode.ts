@@ -41,7 +41,7 @@ const CP1252_HIGH = [
  * Windows-1252 → UTF-8 in one pass over the bytes. Node's TextDecoder("windows-1252") decodes as
  * ISO-8859-1 (curly quotes would become C1 controls), so the table above is applied by hand.
  */
-function cp1252ToUtf8(src: Buffer): Buffer {
+export function cp1252ToUtf8(src: Buffer): Buffer {
   const out = Buffer.allocUnsafe(src.length * 3);
   let o = 0;
   for (let i = 0; i < src.length; i++) {
@@ -60,7 +60,7 @@ function cp1252ToUtf8(src: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
-function undecodable(objectKey: string, why: string): StrataError {
+export function undecodable(objectKey: string, why: string): StrataError {
   return new StrataError(
     "STRATA_ERR_SILVER_UNDECODABLE",
     `Bronze object ${JSON.stringify(objectKey)} cannot be decoded as text: ${why}.`,

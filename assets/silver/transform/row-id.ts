@@ -72,19 +72,20 @@ export function uuidV7ForRow(ingestedAtMs: number, objectSha256: string, rowNumb
   return out.toString("latin1");
 }
 
-/** Row ids for rows 1..count of an object, or for the given row numbers. */
+/** Row ids for rows firstRow..firstRow + count - 1 of an object, or for the given row numbers. */
 export function rowIdSeries(
   ingestedAtMs: number,
   objectSha256: string,
   count: number,
   rowNumbers: Int32Array | null,
+  firstRow = 1,
 ): pl.Series {
   if (count === 0) return pl.Series("row_id", [], pl.Utf8);
   const prefix = timePrefix(ingestedAtMs);
   const key = rowIdKey(objectSha256);
   const out = Buffer.allocUnsafe(count * (ID_BYTES + 1));
   for (let i = 0, p = 0; i < count; i++, p += ID_BYTES + 1) {
-    writeId(out, p, prefix, key, rowNumbers ? (rowNumbers[i] ?? 0) : i + 1);
+    writeId(out, p, prefix, key, rowNumbers ? (rowNumbers[i] ?? 0) : firstRow + i);
     out[p + ID_BYTES] = 10;
   }
   const frame = pl.readCSV(out, { hasHeader: false, inferSchemaLength: 0 });

@@ -72,17 +72,30 @@ const MESSY = String.raw`^$|^\s|\s$|\s\s|[\t\n\r\f\v\xa0]`;
 const DATE_FIELDS = ["order_date", "ship_date"] as const;
 const anyOf = (cond: string, name: string): string => `MAX(CAST(COALESCE(${cond}, FALSE) AS INT)) AS ${name}`;
 
-export function profileSql(dateFormats: readonly string[]): string {
+/**
+ * The profile as one SELECT over `t0`. A field in `categorical` (Categorical, see load.ts) is checked
+ * on its distinct values only: a few thousand strings instead of one per row, and no full-size text
+ * copy. Each such field is a one-row subquery, cross-joined to the rest.
+ */
+export function profileSql(dateFormats: readonly string[], categorical: ReadonlySet<string>): string {
   const shapes = dateShapes(dateFormats);
-  const items = [
-    ...SOURCE_FIELDS.map((f) => anyOf(`REGEXP_LIKE(${f}, '${MESSY}')`, `m__${f}`)),
-    ...DATE_FIELDS.flatMap((f) =>
-      shapes.map((g, gi) =>
-        anyOf(`REGEXP_LIKE(${f}, '^\\s*${g.shape.slice(1, -1)}\\s*$')`, `g__${f}__${gi}`),
-      ),
+  const checks = (f: string): string[] => {
+    const v = categorical.has(f) ? `CAST(${f} AS VARCHAR)` : f;
+    const dates = (DATE_FIELDS as readonly string[]).includes(f)
+      ? shapes.map((g, gi) =>
+          anyOf(`REGEXP_LIKE(${v}, '^\\s*${g.shape.slice(1, -1)}\\s*$')`, `g__${f}__${gi}`),
+        )
+      : [];
+    return [anyOf(`REGEXP_LIKE(${v}, '${MESSY}')`, `m__${f}`), ...dates];
+  };
+  const direct = SOURCE_FIELDS.filter((f) => !categorical.has(f)).flatMap(checks);
+  const parts = [
+    ...(direct.length > 0 ? [`(SELECT ${direct.join(", ")} FROM t0)`] : []),
+    ...SOURCE_FIELDS.filter((f) => categorical.has(f)).map(
+      (f) => `(SELECT ${checks(f).join(", ")} FROM (SELECT DISTINCT ${f} FROM t0))`,
     ),
   ];
-  return `SELECT ${items.join(", ")} FROM t0`;
+  return `SELECT * FROM ${parts.map((p, i) => `${p} AS p${i}`).join(" CROSS JOIN ")}`;
 }
 
 export function readProfile(row: Record<string, unknown>, dateFormats: readonly string[]): DataProfile {
@@ -156,23 +169,25 @@ function reasonSql(p: DataProfile): string {
 }
 
 /**
- * The staged SELECTs from `t0` (raw columns plus `__c_*`) to `t<n>` (with `__reason`); stage k
- * reads `t<k>` and writes `t<k+1>`. Returns the SQL texts and the final table name.
+ * The staged SELECTs from `t0` (raw columns plus `__c_*`) to `t<n>`: standardised and typed `__<field>`
+ * columns, day numbers `__<date>_days`, and with `reason` the rule outcome `__reason`; stage k reads
+ * `t<k>` and writes `t<k+1>`. Returns the SQL texts and the final table name.
  */
-export function stagesSql(dateFormats: readonly string[], p: DataProfile): { sql: string[]; last: string } {
+export function stagesSql(
+  dateFormats: readonly string[],
+  p: DataProfile,
+  reason: boolean,
+): { sql: string[]; last: string } {
   const dates = dateSqlStages(DATE_FIELDS, dateFormats, {
     trim: (f) => p.messy.has(f),
     uses: (f, gi) => p.dateGroups.get(f)?.includes(gi) ?? false,
   });
-  // Only a valid row whose (order_id, product_id) repeats among valid rows can be a duplicate of
-  // either tier (see dedup in transform.ts).
-  const maybeDup =
-    "(__reason IS NULL AND COUNT(*) OVER (PARTITION BY __reason IS NULL, __order_id, __product_id) > 1) AS __maybe_dup";
-  const lists: string[][] = [standardiseAndTypeSql(p), ...dates.stages, [reasonSql(p)], [maybeDup]];
+  const lists: string[][] = [standardiseAndTypeSql(p), ...dates.stages, ...(reason ? [[reasonSql(p)]] : [])];
   const collapsed = COLLAPSED_FIELDS.filter((f) => p.messy.has(f)).map((f) => `__c_${f}`);
   const temp = [...dates.temp, ...collapsed];
   const sql = lists.map((items, k) => {
-    const drop = k === lists.length - 2 && temp.length > 0 ? ` EXCLUDE (${temp.join(", ")})` : "";
+    // The last stage no longer needs the temporaries (only its own expressions may read them).
+    const drop = k === lists.length - 1 && temp.length > 0 ? ` EXCLUDE (${temp.join(", ")})` : "";
     return `SELECT *${drop}, ${items.join(", ")} FROM t${k}`;
   });
   return { sql, last: `t${lists.length}` };
@@ -186,7 +201,7 @@ export interface ObjectSql {
   readonly from: string;
 }
 
-/** Steps 5–6: the Silver SELECT over `mid` (valid rows only). Timestamps are µs integers here. */
+/** Steps 5–6: the Silver SELECT over `mid`, which holds the Silver rows only. Timestamps are µs integers here. */
 export function silverSql(o: {
   profile: DataProfile;
   threshold: number;
@@ -215,7 +230,7 @@ export function silverSql(o: {
     __sales / CAST(__quantity AS DOUBLE) AS unit_price, __profit / __sales AS profit_margin,
     ${o.obj.system} AS source_system, ${o.obj.key} AS source_object, source_row_number,
     ${o.obj.ingestedUs} AS source_ingested_at, ${Math.round(o.processedAtUs)} AS processed_at, ${sqlString(o.runId)} AS run_id
-    FROM ${o.obj.from} WHERE __reason IS NULL`;
+    FROM ${o.obj.from}`;
 }
 
 const quoted = (f: string): string => `COALESCE('${f} "' || ${f} || '"', '${f} is blank')`;

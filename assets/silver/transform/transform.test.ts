@@ -7,7 +7,13 @@ import { StrataError } from "../../../engine/errors.ts";
 import { generateSalesCsv } from "../../data-gen/generate.ts";
 import { uuidV7ForRow } from "./row-id.ts";
 import { transformToSilver } from "./transform.ts";
-import { type BronzeObject, QUARANTINE_COLUMNS, REJECTION_REASONS, SILVER_COLUMNS } from "./types.ts";
+import {
+  type BronzeObject,
+  QUARANTINE_COLUMNS,
+  REJECTION_REASONS,
+  SILVER_COLUMNS,
+  type SilverTransformResult,
+} from "./types.ts";
 
 const SAMPLE = fileURLToPath(new URL("../../../data/sample/global_superstore_sample.csv", import.meta.url));
 const sampleBytes = readFileSync(SAMPLE);
@@ -144,6 +150,44 @@ describe("transformToSilver on generated data with injected errors", () => {
         .and(pl.col("source_row_id").eq(9999)),
     );
     expect(kept.getColumn("source_object").toArray()).toEqual(["b.csv"]);
+  });
+});
+
+describe("transformToSilver reading objects in pieces", () => {
+  const same = (a: SilverTransformResult, b: SilverTransformResult): void => {
+    expect(b.counts).toEqual(a.counts);
+    expect(b.encodings).toEqual(a.encodings);
+    expect(b.silver.frameEqual(a.silver, true)).toBe(true);
+    expect(b.quarantine.frameEqual(a.quarantine, true)).toBe(true);
+  };
+  const inPieces = (objects: BronzeObject[], pieceBytes: number) =>
+    transformToSilver(objects, { runId: "run-1", processedAtMs: INGESTED + 5000, pieceBytes });
+
+  it("gives the same outputs whatever the piece size (records cut across pieces, many rule units)", () => {
+    const g = generateSalesCsv({ rows: 2500, seed: 5, errors: 0.1 });
+    const csv = g.csv ?? Buffer.alloc(0);
+    const crlf = Buffer.from(`\uFEFF${csv.toString("utf8").replace(/\n/g, "\r\n")}`);
+    const objects = [obj(csv, "a.csv"), obj(csv, "copy.csv"), obj(crlf, "crlf.csv", INGESTED + 7)];
+    const whole = run(objects);
+    expect(whole.counts.byReason.duplicate_row).toBeGreaterThan(2500);
+    for (const pieceBytes of [60_000, 13_333]) same(whole, inPieces(objects, pieceBytes));
+  });
+
+  it("decodes as Windows-1252 when only a late piece is not UTF-8", () => {
+    const g = generateSalesCsv({ rows: 2000, seed: 3, errors: 0.05 });
+    const text = (g.csv ?? Buffer.alloc(0)).toString("utf8");
+    const last = text.trimEnd().split("\n").pop() ?? "";
+    const latin = Buffer.from(
+      `${text}${last.replace(/^\d+,/, "2001,").replace(/,[^,]*$/, ",Juárez")}\n`,
+      "latin1",
+    );
+    const whole = run([obj(latin)]);
+    expect(Object.values(whole.encodings)).toEqual(["windows-1252"]);
+    const priorities = [whole.silver, whole.quarantine].flatMap((f) =>
+      f.getColumn("order_priority").toArray(),
+    );
+    expect(priorities).toContain("Juárez");
+    same(whole, inPieces([obj(latin)], 30_000));
   });
 });
 

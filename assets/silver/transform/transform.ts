@@ -1,6 +1,6 @@
 import pl from "nodejs-polars";
 import { StrataError } from "../../../engine/errors.ts";
-import { type LoadedObject, loadBronzeObject } from "./load.ts";
+import { asText, CATEGORICAL_FIELDS, type LoadedObject, loadBronzeObject } from "./load.ts";
 import type { MalformedRecord } from "./records.ts";
 import {
   collapseExpr,
@@ -25,14 +25,57 @@ import {
   SOURCE_FIELDS,
 } from "./types.ts";
 
+/** CSV text parsed at a time (see `loadBronzeObject`); also sets the rows per unit of rule work. */
+const DEFAULT_PIECE_BYTES = 64 * 1024 * 1024;
+/** Up to this many units, the rules' typed columns are kept rather than computed again (see step 1). */
+const KEEP_TYPED_UNITS = 4;
+/** Seeds of the business-key hash that finds candidate duplicates (any fixed values will do). */
+const KEY_SEEDS = [0x5eed, 0x0de7, 0x5157, 0x2026] as const;
+
+/** Consecutive pieces processed together by the rules (see `transformToSilver`). */
+interface Unit {
+  readonly frame: pl.DataFrame;
+  /** Positions of the objects with rows in this unit. */
+  readonly objs: readonly number[];
+}
+
+/**
+ * A vertical concat that keeps the frames' chunks (no copy). pl.concat of DataFrames rechunks by
+ * default and, without, chains one vstack per frame; the lazy concat is one call.
+ */
+function stack(frames: readonly pl.DataFrame[]): pl.DataFrame {
+  const [first, ...rest] = frames;
+  if (!first) throw new Error("stack: no frames");
+  if (rest.length === 0) return first;
+  return pl
+    .concat(
+      frames.map((f) => f.lazy()),
+      { rechunk: false, how: "vertical" },
+    )
+    .collectSync();
+}
+
 /**
  * Bronze objects → Silver rows + quarantine (§3 steps 1–7), all in memory; nothing is written.
  *
- * Parsing is per object (decode, tolerant pre-scan, polars readCSV with every column Utf8). The rules
- * then run as one lazy polars plan over all objects, written as staged polars SQL (rules.ts, dates.ts):
- * standardise, type, validate into an INT reason code. It is collected once; dedup runs on the few
- * rows sharing a business key; Silver and quarantine are two SELECTs over the result. Any coded error
- * (undecodable, truncated, missing column) aborts the whole batch before anything is produced.
+ * Parsing is per object and, for a large CSV object, per piece of `pieceBytes` (decode, tolerant
+ * pre-scan, polars readCSV; load.ts). The rules run as staged polars SQL (rules.ts, dates.ts):
+ * standardise, type, validate into an INT reason code.
+ *
+ * Memory. nodejs-polars frees a frame when V8 has collected its JS wrapper and the event loop has
+ * run the finalizer; this function is synchronous, so every frame it creates is kept until it
+ * returns, and only what one collect computes internally is freed at once. So: the raw columns are
+ * the one full-size frame besides the output (low-cardinality fields as Categorical, see load.ts);
+ * the rules run on units of about a piece's rows, each unit's intermediates freed by its collect;
+ * and besides the output only narrow per-row results are kept:
+ * 1. per unit: the reason code and a hash of the business key of every row;
+ * 2. over the batch: the rows rejected by a rule, and the valid rows whose key hash repeats among
+ *    valid rows, the only rows that can be duplicates; dedup runs on those few rows (`dedup`);
+ * 3. per unit: the Silver SELECT over the rows neither rejected nor duplicates, typed again; then
+ *    one quarantine SELECT over the rejected rows. A batch of at most KEEP_TYPED_UNITS units keeps
+ *    its typed rows from step 1 instead (small, and typing twice costs more than keeping them).
+ * Any coded error (undecodable, truncated, missing column) aborts the whole batch before anything is
+ * produced.
  */
 export function transformToSilver(
   objects: readonly BronzeObject[],
@@ -44,6 +87,7 @@ export function transformToSilver(
   const processedAtUs = Math.round((options.processedAtMs ?? Date.now()) * 1000);
   const threshold = options.salesOutlierThreshold ?? DEFAULT_SALES_OUTLIER_THRESHOLD;
   const cityCountry = options.cityCountry ?? DEFAULT_CITY_COUNTRY;
+  const pieceBytes = Math.max(1, Math.floor(options.pieceBytes ?? DEFAULT_PIECE_BYTES));
 
   // Frame order = age of the source (ingestion time, then Kafka offset), so "first" is the oldest
   // occurrence (tier 1 keeps it) and "last" the newest (tier 2 keeps it); the key breaks ties.
@@ -63,50 +107,135 @@ export function transformToSilver(
     options.onPhase?.(phase, now - lapStart);
     lapStart = now;
   };
-  const loaded: LoadedObject[] = ordered.map((object, index) =>
-    loadBronzeObject(object, index, options.onPhase),
-  );
+  const loaded: LoadedObject[] = [];
+  let rows = 0;
+  ordered.forEach((object, objIndex) => {
+    const l = loadBronzeObject(object, { objIndex, firstIdx: rows, pieceBytes, onPhase: options.onPhase });
+    rows += l.rows;
+    loaded.push(l);
+  });
   lap("load");
   const encodings: Record<string, string> = {};
   ordered.forEach((o, i) => {
     encodings[o.key] = loaded[i]?.encoding ?? "utf-8";
   });
 
-  const combined = loaded.length === 1 && loaded[0] ? loaded[0].frame : pl.concat(loaded.map((l) => l.frame));
+  // About a piece's rows (~256 bytes a row); never tiny, which would only multiply per-query costs.
+  const units = unitsOf(loaded, Math.max(512, Math.floor(pieceBytes / 256)));
+  const all = stack(units.map((u) => u.frame));
   const dateFormats = [...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"];
+  const text = asText();
   // A LazyFrame handed to one SQLContext cannot be registered in another: take a fresh one each time.
-  const raw = combined.withRowIndex("__idx");
   const profile = readProfile(
-    pl.SQLContext({ t0: raw.lazy() }).execute(profileSql(dateFormats)).collectSync().toRecords()[0] ?? {},
+    pl
+      .SQLContext({ t0: all.lazy() })
+      .execute(profileSql(dateFormats, new Set(CATEGORICAL_FIELDS)))
+      .collectSync()
+      .toRecords()[0] ?? {},
     dateFormats,
   );
   lap("profile");
   const collapse = collapseExpr(profile);
-  const stages = stagesSql(dateFormats, profile);
-  const ctx = pl.SQLContext({ t0: collapse ? raw.lazy().withColumns(collapse) : raw.lazy() });
-  stages.sql.forEach((sql, k) => {
-    ctx.register(`t${k + 1}`, ctx.execute(sql));
-  });
-  const ruled = ctx.execute(`SELECT * FROM ${stages.last}`).collectSync();
+  const withReason = stagesSql(dateFormats, profile, true);
+  const typedOnly = stagesSql(dateFormats, profile, false);
+  /** `input` with the staged rule columns (`stages`), as the SQL table `mid`. */
+  const staged = (input: pl.LazyDataFrame, stages: { sql: string[]; last: string }): pl.LazyDataFrame => {
+    const t0 = input.withColumns(text);
+    const ctx = pl.SQLContext({ t0: collapse ? t0.withColumns(collapse) : t0 });
+    stages.sql.forEach((sql, k) => {
+      ctx.register(`t${k + 1}`, ctx.execute(sql));
+    });
+    return ctx.execute(`SELECT * FROM ${stages.last}`);
+  };
+  /** An output SELECT over `mid` (and `meta`, the per-object provenance, when given). */
+  const select = (mid: pl.LazyDataFrame, meta: pl.DataFrame | null, sql: string): pl.LazyDataFrame => {
+    const ctx = pl.SQLContext({ mid });
+    if (meta) ctx.register("meta", meta.lazy());
+    return ctx.execute(sql);
+  };
+
+  // 1. Per unit: the rule outcome and a business-key hash of every row (and, in a small batch, the
+  // typed rows).
+  const keyHash = pl
+    .struct([pl.col("__order_id"), pl.col("__product_id")])
+    .hash(...KEY_SEEDS)
+    .alias("__key");
+  const outcome = [pl.col("__idx"), pl.col("__reason"), keyHash];
+  const keepTyped = units.length <= KEEP_TYPED_UNITS;
+  const kept: pl.DataFrame[] = [];
+  const ruled = stack(
+    units.map((u) => {
+      const mid = staged(u.frame.lazy(), withReason);
+      if (!keepTyped) return mid.select(outcome).collectSync();
+      const typed = mid.collectSync();
+      kept.push(typed);
+      return typed.lazy().select(outcome).collectSync();
+    }),
+  );
+  const keptAll = keepTyped ? stack(kept) : null;
+  /** Typed rows that pass `keep`, of unit `unit` or else of the whole batch. */
+  const typedRows = (keep: pl.Expr, unit?: number): pl.LazyDataFrame => {
+    const typed = unit === undefined ? keptAll : kept[unit];
+    if (typed) return typed.lazy().drop("__reason").filter(keep);
+    const raw = unit === undefined ? all : units[unit]?.frame;
+    if (!raw) throw new Error(`no unit ${unit}`);
+    return staged(raw.lazy().filter(keep), typedOnly);
+  };
   lap("rules");
-  const mid = dedup(ruled, sameHashGroups(ordered));
+
+  // 2. Rejected rows, and the valid rows that may be duplicates: dedup runs on those only.
+  const outcomes = pl.SQLContext({ r: ruled.lazy() });
+  const rejected = outcomes.execute("SELECT __idx, __reason FROM r WHERE __reason IS NOT NULL").collectSync();
+  const candidates = outcomes
+    .execute(
+      "SELECT __idx FROM r WHERE __reason IS NULL AND __key IN " +
+        "(SELECT __key FROM r WHERE __reason IS NULL GROUP BY __key HAVING COUNT(*) > 1)",
+    )
+    .collectSync()
+    .getColumn("__idx");
+  let excluded = rejected;
+  if (candidates.length > 0) {
+    const small = typedRows(pl.col("__idx").isIn(pl.lit(candidates)))
+      .select(pl.col(["__idx", "__obj", "source_row_number", "__order_id", "__product_id", ...SOURCE_FIELDS]))
+      .collectSync();
+    const dups = dedup(small, sameHashGroups(ordered));
+    if (dups.height > 0) excluded = pl.concat([rejected, dups], { rechunk: true, how: "vertical" });
+  }
   lap("dedup");
 
-  const obj = objectSql(ordered);
-  const out = pl.SQLContext({ mid: mid.lazy() });
-  if (obj.meta) out.register("meta", obj.meta.lazy());
-  const common = { obj: obj.sql, processedAtUs, runId: options.runId };
-  const silver = out
-    .execute(silverSql({ ...common, profile, threshold, cityCountry }))
-    .withColumns(pl.col(["source_ingested_at", "processed_at"]).cast(pl.Datetime("us", "UTC")))
-    .collectSync();
+  // 3. Silver: per unit, the rows not excluded.
+  const notExcluded = pl
+    .col("__idx")
+    .isIn(pl.lit(excluded.getColumn("__idx")))
+    .not();
+  const timestamps = pl.col(["source_ingested_at", "processed_at"]).cast(pl.Datetime("us", "UTC"));
+  const common = { processedAtUs, runId: options.runId };
+  const silver = stack(
+    units.map((u, unit) => {
+      const obj = objectSql(ordered, u.objs);
+      const sql = silverSql({ ...common, obj: obj.sql, profile, threshold, cityCountry });
+      return select(typedRows(notExcluded, unit), obj.meta, sql).withColumns(timestamps).collectSync();
+    }),
+  );
   lap("silver");
-  const rejected = out
-    .execute(quarantineSql(common))
+
+  const reasons = excluded.filter(pl.col("__reason").gtEq(0));
+  const batch = objectSql(
+    ordered,
+    ordered.map((_, i) => i),
+  );
+  const rejectedRows = select(
+    typedRows(pl.col("__idx").isIn(pl.lit(reasons.getColumn("__idx")))).join(reasons.lazy(), {
+      on: "__idx",
+      how: "inner",
+    }),
+    batch.meta,
+    quarantineSql({ ...common, obj: batch.sql }),
+  )
     .withColumns(pl.col("quarantined_at").cast(pl.Datetime("us", "UTC")), pl.col("__obj").cast(pl.Int32))
     .collectSync();
   const malformed = malformedFrame(loaded, ordered, options.runId, processedAtUs);
-  const quarantine = (malformed ? pl.concat([rejected, malformed]) : rejected)
+  const quarantine = (malformed ? pl.concat([rejectedRows, malformed]) : rejectedRows)
     .sort(["__obj", "source_row_number"])
     .drop("__obj");
 
@@ -135,23 +264,44 @@ export function transformToSilver(
 }
 
 /**
- * Step 7, on the few rows that can be duplicates at all. Both tiers imply equal (order_id, product_id)
- * (identical 24 raw fields, or the same object bytes and row, give equal keys), so only valid rows
- * whose key occurs more than once are gathered into a small frame; the full-width comparison of 24
- * fields runs there instead of on every row (measured 0.6–1 s at 10x when run on all rows).
+ * Group the objects' pieces, in batch order, into units of about `unitRows` rows: a large object's
+ * pieces are units of their own, small objects share one (a unit of many small frames keeps their
+ * chunks; every column is chunked alike, so nothing is re-aligned).
+ */
+function unitsOf(loaded: readonly LoadedObject[], unitRows: number): Unit[] {
+  const units: Unit[] = [];
+  let frames: pl.DataFrame[] = [];
+  let objs: number[] = [];
+  let height = 0;
+  const close = (): void => {
+    if (frames.length > 0) units.push({ frame: stack(frames), objs });
+    frames = [];
+    objs = [];
+    height = 0;
+  };
+  loaded.forEach((l, obj) => {
+    for (const piece of l.pieces) {
+      if (height > 0 && height + piece.height > unitRows) close();
+      frames.push(piece);
+      height += piece.height;
+      if (objs[objs.length - 1] !== obj) objs.push(obj);
+    }
+  });
+  close();
+  return units;
+}
+
+/**
+ * Step 7, on the few rows that can be duplicates at all: valid rows whose business-key hash occurs
+ * more than once among valid rows. Both tiers imply equal (order_id, product_id) (identical 24 raw
+ * fields, or the same object bytes and row, give equal keys), so the full-width comparison of 24
+ * fields runs on this small frame only; a hash collision only adds a row that is then kept.
  * Tier 1 (`duplicate_row`): a row whose (object hash, row number) or whose 24 raw fields occurred
  * before. Tier 2 (`duplicate_business_key`): among the remaining rows, every occurrence of a key but
  * the last, which is the newest source (frame order = source age).
+ * Returns `__idx` and `__reason` of the dropped rows.
  */
-function dedup(mid: pl.DataFrame, sameHash: readonly number[] | null): pl.DataFrame {
-  // `__maybe_dup` (rules.ts): a valid row whose key occurs more than once among valid rows.
-  const small = pl
-    .SQLContext({ mid: mid.lazy() })
-    .execute(
-      `SELECT __idx, __obj, source_row_number, __order_id, __product_id, ${SOURCE_FIELDS.join(", ")} FROM mid WHERE __maybe_dup`,
-    )
-    .collectSync();
-  if (small.height === 0) return mid;
+function dedup(small: pl.DataFrame, sameHash: readonly number[] | null): pl.DataFrame {
   const keys = [pl.col("__order_id"), pl.col("__product_id")];
   let seenBefore = pl
     .struct(pl.col([...SOURCE_FIELDS]))
@@ -184,20 +334,14 @@ function dedup(mid: pl.DataFrame, sameHash: readonly number[] | null): pl.DataFr
             .not(),
         )
         .alias("__dup2"),
+    );
+  return pl
+    .SQLContext({ f: flagged })
+    .execute(
+      `SELECT __idx, CAST(CASE WHEN __dup1 THEN ${reasonCode("duplicate_row")} ELSE ${reasonCode("duplicate_business_key")} END AS INT) AS __reason
+       FROM f WHERE __dup1 OR __dup2`,
     )
-    .select("__idx", "__dup1", "__dup2")
     .collectSync();
-  const dup1 = flagged.filter(pl.col("__dup1")).getColumn("__idx");
-  const dup2 = flagged.filter(pl.col("__dup2")).getColumn("__idx");
-  return mid.withColumns(
-    pl
-      .when(pl.col("__idx").isIn(pl.lit(dup1)))
-      .then(pl.lit(reasonCode("duplicate_row")).cast(pl.Int32))
-      .when(pl.col("__idx").isIn(pl.lit(dup2)))
-      .then(pl.lit(reasonCode("duplicate_business_key")).cast(pl.Int32))
-      .otherwise(pl.col("__reason"))
-      .alias("__reason"),
-  );
 }
 
 /** Object position → position of the first object with the same SHA-256, or null when all differ. */
@@ -212,10 +356,16 @@ function sameHashGroups(ordered: readonly BronzeObject[]): readonly number[] | n
   return groups.some((g, i) => g !== i) ? groups : null;
 }
 
-/** Per-object provenance for the output SELECTs: literals for one object, a join on `__obj` otherwise. */
-function objectSql(ordered: readonly BronzeObject[]): { sql: ObjectSql; meta: pl.DataFrame | null } {
+/**
+ * Provenance for the output SELECTs over rows of the objects at positions `objs`: literals for one
+ * object, a join on `__obj` otherwise.
+ */
+function objectSql(
+  ordered: readonly BronzeObject[],
+  objs: readonly number[],
+): { sql: ObjectSql; meta: pl.DataFrame | null } {
   const systemOf = (o: BronzeObject): string => o.sourceSystem ?? "BATCH";
-  const only = ordered.length === 1 ? ordered[0] : undefined;
+  const only = objs.length === 1 && objs[0] !== undefined ? ordered[objs[0]] : undefined;
   if (only) {
     return {
       sql: {
@@ -284,7 +434,7 @@ function malformedFrame(
     ),
     pl.Series("__obj", Int32Array.from(rows.map((r) => r.obj))),
   ]);
-  const provenance = objectSql(ordered);
+  const provenance = objectSql(ordered, [...new Set(rows.map((r) => r.obj))]);
   const ctx = pl.SQLContext({ mid: small.lazy() });
   if (provenance.meta) ctx.register("meta", provenance.meta.lazy());
   const o = provenance.sql;

@@ -90,6 +90,12 @@ export interface SilverTransformOptions {
   readonly salesOutlierThreshold?: number;
   /** City → the only country it can be in; a different country flags INVALID_CITY_COUNTRY. */
   readonly cityCountry?: Readonly<Record<string, string>>;
+  /**
+   * Bytes of CSV text read and parsed at a time (default 64 MiB), which also sizes the units the rules
+   * run on. Smaller means less memory held at once and more per-piece overhead; tests use tiny values
+   * to cross piece boundaries.
+   */
+  readonly pieceBytes?: number;
   /** Called with each phase's wall time (ms), for run metadata and the benchmark's breakdown. */
   readonly onPhase?: (phase: string, ms: number) => void;
 }
