@@ -108,7 +108,13 @@ async function child(engine: string, path: string, sha256: string): Promise<void
       runId: "bench",
       processedAtMs: INGESTED_MS,
       onPhase: (phase, ms) => {
-        if (process.env.STRATA_BENCH_PHASES) process.stderr.write(`  ${phase} ${ms.toFixed(0)} ms\n`);
+        if (!process.env.STRATA_BENCH_PHASES) return;
+        // RSS now and the peak so far (MiB), to see which phase sets the peak.
+        const rss = process.memoryUsage.rss() / 2 ** 20;
+        const peak = process.resourceUsage().maxRSS / 1024;
+        process.stderr.write(
+          `  ${phase} ${ms.toFixed(0)} ms, rss ${rss.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB\n`,
+        );
       },
     });
     result = {
