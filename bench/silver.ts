@@ -210,9 +210,12 @@ export interface BenchSilverOptions {
 }
 
 export async function benchSilver(options: BenchSilverOptions = {}): Promise<ScaleResult[]> {
-  const scales = options.scales ?? [1, 10, 100];
-  const reps = options.reps ?? 3;
-  const errors = options.errors ?? 0.02;
+  // Defaults from the command line, also under `npm run bench -- silver --scales 100 --reps 1`.
+  const scales =
+    options.scales ??
+    (flag("--scales") ?? process.env.STRATA_BENCH_SCALES ?? "1,10,100").split(",").map(Number);
+  const reps = options.reps ?? Number(flag("--reps") ?? 3);
+  const errors = options.errors ?? Number(flag("--errors") ?? 0.02);
   const log = options.log ?? ((l: string) => console.log(l));
   const results: ScaleResult[] = [];
   const problems: string[] = [];
@@ -275,20 +278,17 @@ export async function benchSilver(options: BenchSilverOptions = {}): Promise<Sca
   return results;
 }
 
+/** `--name value` or `--name=value` (the form bench/main.ts passes through: it reads bare words as parts). */
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+  if (i >= 0) return process.argv[i + 1];
+  return process.argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
 if (process.argv[1] === THIS_FILE) {
   if (process.argv[2] === "--child") {
     await child(process.argv[3] ?? "", process.argv[4] ?? "", process.argv[5] ?? "");
   } else {
-    const scales = (flag("--scales") ?? process.env.STRATA_BENCH_SCALES ?? "1,10,100").split(",").map(Number);
-    await benchSilver({
-      scales,
-      reps: Number(flag("--reps") ?? 3),
-      errors: Number(flag("--errors") ?? 0.02),
-    });
+    await benchSilver();
   }
 }
