@@ -71,8 +71,8 @@ export class KafkaIngestor {
   private buffers = new Map<number, PartitionBuffer>();
   private buffered = 0;
   private flushChain: Promise<void> = Promise.resolve();
-  /** Flushes scheduled on the chain and not finished yet. */
-  private flushesInFlight = 0;
+  /** Flushes scheduled on the chain and not finished yet, oldest first (they finish in order). */
+  private readonly flushes: Promise<void>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private readonly now: () => number;
@@ -165,13 +165,11 @@ export class KafkaIngestor {
       resolveOffset(last.offset);
     }
     await heartbeat();
+    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) this.scheduleFlush();
     // Backpressure: do not run far ahead of Bronze/Silver. One flush may run while the next fetch is
-    // in flight (Bronze writes wait on fsync, the fetch on the broker); a second one waits for it.
-    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) {
-      const before = this.flushChain;
-      this.scheduleFlush();
-      if (this.flushesInFlight > 1) await before;
-    }
+    // in flight (Bronze writes wait on fsync, the fetch on the broker); with more queued (the timer
+    // schedules them too), fetching waits for the oldest.
+    while (this.flushes.length > 1 && this.flushes[0] !== undefined) await this.flushes[0];
   }
 
   /**
@@ -254,7 +252,6 @@ export class KafkaIngestor {
     const taken = this.buffers;
     this.buffers = new Map();
     this.buffered = 0;
-    this.flushesInFlight++;
     this.flushChain = this.flushChain
       .then(() => this.flush(taken))
       .catch((error: unknown) => {
@@ -264,8 +261,9 @@ export class KafkaIngestor {
         this.consumer?.disconnect().catch(() => undefined);
       })
       .finally(() => {
-        this.flushesInFlight--;
+        this.flushes.shift();
       });
+    this.flushes.push(this.flushChain);
   }
 
   /**
