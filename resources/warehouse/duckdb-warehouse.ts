@@ -67,6 +67,9 @@ export class DuckDbWarehouse implements Warehouse {
     const instance = await DuckDBInstance.create(path, { threads: String(options.threads ?? 1) });
     // The first connection is opened here, so a warehouse that cannot be used fails at open.
     const first = await instance.connect();
+    // Every Gold run rebuilds its tables, so each one is checkpointed (compressed into the file) anew. FSST
+    // string compression made that ~30% dearer for a file ~25% smaller; dictionary and plain strings remain.
+    await first.run("SET GLOBAL disabled_compression_methods = 'fsst'");
     const pool = new DuckDbConnections(() => instance.connect(), Math.max(1, options.connections ?? 4), [
       first,
     ]);
