@@ -32,6 +32,15 @@ describe("computeStats", () => {
     expect(stats.minValues).toEqual({ s: "a" });
     expect(stats.maxValues).toEqual({});
     expect(stats.nullCount).toEqual({ f: 0, s: 0 });
+    const infinite = pl.DataFrame({
+      up: [1, Number.POSITIVE_INFINITY],
+      down: [Number.NEGATIVE_INFINITY, 2],
+      nulls: [null, 2.5],
+      fine: [0.5, -3],
+    });
+    const bounds = computeStats(infinite, ["up", "down", "nulls", "fine"]);
+    expect(bounds.minValues).toEqual({ nulls: 2.5, fine: -3 });
+    expect(bounds.maxValues).toEqual({ nulls: 2.5, fine: 0.5 });
   });
 
   it("limits stats to delta.dataSkippingNumIndexedCols or the listed columns", () => {
