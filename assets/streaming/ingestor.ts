@@ -14,7 +14,8 @@ import { applyEventObjects, type EventObject, type StreamSilverCounts } from "./
  * `batchMaxMs` after its first record):
  *   1. each partition's consecutive records become one object `<topic>+<partition>+<startOffset>.jsonl`
  *      (deterministic name: a redelivery rewrites the same object);
- *   2. the objects are merged into Silver, each partition's commit carrying its txn (next offset);
+ *   2. the objects are merged into Silver, each partition's commit carrying its txn (next offset); the
+ *      transform runs while the objects are written, the commits wait until they are durable;
  *   3. only then are the group offsets committed: Bronze is durable before any commit.
  * A crash anywhere replays from the committed offsets, and Silver's txn versions drop what it holds.
  */
@@ -307,7 +308,13 @@ export class KafkaIngestor {
         segment.lines.release();
       }
     }
-    await Promise.all(objects.map((o) => (o.bytes === undefined ? undefined : lake.put(o.key, o.bytes))));
+    // Bronze writes (fsync-bound) and the Silver transform (CPU) overlap; Silver commits only once
+    // Bronze is durable, and offsets are committed after both.
+    const bronzeDurable = Promise.all(
+      objects.map((o) => (o.bytes === undefined ? undefined : lake.put(o.key, o.bytes))),
+    );
+    // Handled here (awaited below); a failure must not surface as an unhandled rejection meanwhile.
+    bronzeDurable.catch(() => undefined);
     const counts =
       this.options.applySilver === false
         ? NO_SILVER
@@ -318,7 +325,9 @@ export class KafkaIngestor {
             salesOutlierThreshold: silver.salesOutlierThreshold,
             load: (key) => lake.get(key),
             keys: this.keys,
+            bronzeDurable,
           });
+    await bronzeDurable;
     const visibleAtMs = this.now();
     const next = new Map<number, number>();
     for (const o of objects)

@@ -41,6 +41,11 @@ export interface StreamSilverOptions {
   readonly load: (key: string) => Promise<Uint8Array>;
   /** Keys Silver holds: new keys are appended, only known ones merged (see key-index.ts). */
   readonly keys?: SilverKeyIndex;
+  /**
+   * Settles when the objects are durable in Bronze: the transform runs meanwhile, the commits wait
+   * for it, so no Silver row ever names a Bronze object that is not there.
+   */
+  readonly bronzeDurable?: Promise<unknown>;
 }
 
 /** The table's snapshot, undefined before it exists. Loaded once per call: each load replays the log. */
@@ -110,6 +115,7 @@ export async function applyEventObjects(
       },
     );
     const silverAll = withEventIds(result.silver, all);
+    await options.bronzeDurable;
     if (salesSnapshot === undefined || quarantineSnapshot === undefined) {
       await sales.ensureCreated({ schema: silverAll, description: "Silver sales lines" });
       await quarantine.ensureCreated({
