@@ -86,20 +86,18 @@ export class SilverSales {
     const objects = await manifestsOfDay(this.lake, partition);
     const sales = this.tables.table(SILVER_SALES_TABLE);
     const quarantine = this.tables.table(SILVER_QUARANTINE_TABLE);
-    const salesDone = (await sales.exists())
-      ? ((await sales.snapshot()).txnVersion(appId(partition)) ?? 0)
-      : 0;
-    const quarantineDone = (await quarantine.exists())
-      ? ((await quarantine.snapshot()).txnVersion(appId(partition)) ?? 0)
-      : 0;
+    const salesSnapshot = (await sales.exists()) ? await sales.snapshot() : undefined;
+    const quarantineSnapshot = (await quarantine.exists()) ? await quarantine.snapshot() : undefined;
+    const salesDone = salesSnapshot?.txnVersion(appId(partition)) ?? 0;
+    const quarantineDone = quarantineSnapshot?.txnVersion(appId(partition)) ?? 0;
     const from = Math.min(salesDone, quarantineDone);
     const pending = objects.slice(from);
     const txn = { appId: appId(partition), version: objects.length };
     if (pending.length === 0) {
       ctx.log.info(`partition ${partition}: all ${objects.length} Bronze object(s) already in Silver`);
       return this.result(ctx, partition, 0, 0, { inserted: 0, updated: 0, unchanged: 0 }, zeroCounts(), [
-        await versionOf(sales),
-        await versionOf(quarantine),
+        salesSnapshot?.version ?? -1,
+        quarantineSnapshot?.version ?? -1,
       ]);
     }
     const transformed = transformToSilver(await this.load(pending), {
@@ -109,12 +107,15 @@ export class SilverSales {
       salesOutlierThreshold: this.config.silver.salesOutlierThreshold,
     });
     const { silver, quarantine: rejected, counts } = transformed;
-    await sales.ensureCreated({ schema: silver, description: "Silver sales lines" });
-    await quarantine.ensureCreated({
-      schema: rejected,
-      description: "Silver quarantine",
-      properties: { "delta.appendOnly": "true" },
-    });
+    // Only on the first run (each check lists the log again).
+    if (salesSnapshot === undefined)
+      await sales.ensureCreated({ schema: silver, description: "Silver sales lines" });
+    if (quarantineSnapshot === undefined)
+      await quarantine.ensureCreated({
+        schema: rejected,
+        description: "Silver quarantine",
+        properties: { "delta.appendOnly": "true" },
+      });
     // Newer source wins: an existing key is replaced only by a row ingested later (fix: a replay of
     // old data never overwrites newer corrections).
     const merged =
