@@ -21,7 +21,7 @@ export const CATEGORICAL_FIELDS: readonly SourceField[] = SOURCE_FIELDS.filter(
   (f) => !["source_row_id", "order_id", "sales", "profit", "shipping_cost"].includes(f),
 );
 /** Loaded Categorical fields back to String, applied where the rules read them. */
-export const asText = (): pl.Expr => pl.col([...CATEGORICAL_FIELDS]).cast(pl.Utf8);
+export const asText: pl.Expr = pl.col([...CATEGORICAL_FIELDS]).cast(pl.Utf8);
 const asCategorical = pl.col([...CATEGORICAL_FIELDS]).cast(pl.Categorical);
 
 /** One Bronze object parsed into raw columns, before any rule is applied. */
@@ -29,10 +29,9 @@ export interface LoadedObject {
   /**
    * The object's rows in order, one frame per piece read (see `loadBronzeObject`), each with one
    * chunk per column: the 24 fields as raw strings (NULL when absent or empty; Categorical for
-   * `CATEGORICAL_FIELDS`), `extra_fields` (JSON
-   * of unknown columns, or NULL), `source_row_number`, `row_id`, `__obj` (the object's position in the
-   * batch), `__drop` (a record the pre-scan rejected, parsed along in ragged mode) and `__idx` (the
-   * row's position in the whole batch).
+   * `CATEGORICAL_FIELDS`), `extra_fields` (JSON of unknown columns, or NULL), `source_row_number`,
+   * `row_id`, `__obj` (the object's position in the batch), `__drop` (a record the pre-scan
+   * rejected, parsed along in ragged mode) and `__idx` (the row's position in the whole batch).
    */
   readonly pieces: readonly pl.DataFrame[];
   readonly rows: number;
@@ -120,7 +119,8 @@ class PhaseClock {
 }
 
 /**
- * Decode, pre-scan and parse one object with every column as Utf8 (inferSchemaLength 0).
+ * Decode, pre-scan and parse one object: every column as text (inferSchemaLength 0), String or
+ * Categorical (`CATEGORICAL_FIELDS`).
  *
  * A CSV object is read `pieceBytes` at a time into one reused buffer; each piece is pre-scanned and
  * parsed on its own (the record that runs past a piece's end moves to the next piece), so the whole

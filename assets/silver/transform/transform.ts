@@ -124,7 +124,6 @@ export function transformToSilver(
   const units = unitsOf(loaded, Math.max(512, Math.floor(pieceBytes / 256)));
   const all = stack(units.map((u) => u.frame));
   const dateFormats = [...(options.dateFormats ?? DEFAULT_DATE_FORMATS), "%Y-%m-%d"];
-  const text = asText();
   // A LazyFrame handed to one SQLContext cannot be registered in another: take a fresh one each time.
   const profile = readProfile(
     pl
@@ -140,7 +139,7 @@ export function transformToSilver(
   const typedOnly = stagesSql(dateFormats, profile, false);
   /** `input` with the staged rule columns (`stages`), as the SQL table `mid`. */
   const staged = (input: pl.LazyDataFrame, stages: { sql: string[]; last: string }): pl.LazyDataFrame => {
-    const t0 = input.withColumns(text);
+    const t0 = input.withColumns(asText);
     const ctx = pl.SQLContext({ t0: collapse ? t0.withColumns(collapse) : t0 });
     stages.sql.forEach((sql, k) => {
       ctx.register(`t${k + 1}`, ctx.execute(sql));
