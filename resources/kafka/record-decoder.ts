@@ -44,13 +44,23 @@ const fastOriginal = new WeakMap<RecordBatchDecoder, RecordBatchDecoder>();
 
 /**
  * Installs the fast decoder. Idempotent; returns false when kafkajs already loaded its fetch
- * decoders (a fetch ran before this call), in which case kafkajs keeps its own decoder.
+ * decoders (a fetch ran before this call) or its files are not where 2.2.4 keeps them, in which
+ * case kafkajs keeps its own decoder.
  */
 export function installRecordDecoder(): boolean {
-  const path = require.resolve(BATCH_DECODER);
-  const current: unknown = require(path);
+  let path: string;
+  let fetchMessages: string;
+  let current: unknown;
+  try {
+    path = require.resolve(BATCH_DECODER);
+    fetchMessages = require.resolve(FETCH_MESSAGES);
+    current = require(path);
+  } catch {
+    // Another kafkajs layout (an upgrade): keep its own decoder rather than fail every client.
+    return false;
+  }
   if (isBatchDecoder(current) && fastOriginal.has(current)) return true;
-  if (require.cache[require.resolve(FETCH_MESSAGES)] !== undefined) return false;
+  if (require.cache[fetchMessages] !== undefined) return false;
   const entry = require.cache[path];
   if (entry === undefined || !isBatchDecoder(current)) return false;
   const fast = fastRecordBatchDecoder(current);
