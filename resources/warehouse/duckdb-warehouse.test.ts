@@ -17,12 +17,16 @@ describe("DuckDbWarehouse", () => {
   it("creates, lists, describes and replaces tables and views, converting values to plain JS", async () => {
     const wh = await DuckDbWarehouse.open({ path: ":memory:" });
     try {
-      await wh.createOrReplace(
-        "table",
-        { schema: "marts", name: "t" },
-        "SELECT 1 AS a, DATE '2014-12-31' AS d",
-      );
-      await wh.createOrReplace("view", { schema: "marts", name: "v" }, "SELECT a, d FROM marts.t");
+      expect(
+        await wh.createOrReplace(
+          "table",
+          { schema: "marts", name: "t" },
+          "SELECT 1 AS a, DATE '2014-12-31' AS d",
+        ),
+      ).toEqual({ rows: 1 });
+      expect(
+        await wh.createOrReplace("view", { schema: "marts", name: "v" }, "SELECT a, d FROM marts.t"),
+      ).toEqual({});
       expect(await wh.listTables("marts")).toEqual([
         { schema: "marts", name: "t", kind: "table" },
         { schema: "marts", name: "v", kind: "view" },

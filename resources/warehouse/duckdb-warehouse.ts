@@ -16,6 +16,7 @@ import {
 import { asError, quote, StrataError } from "../../engine/errors.ts";
 import { DuckDbConnections } from "./duckdb-connections.ts";
 import {
+  type CreatedRelation,
   isIdentifier,
   qualified,
   type Relation,
@@ -94,14 +95,27 @@ export class DuckDbWarehouse implements Warehouse {
     return creating;
   }
 
-  async createOrReplace(kind: RelationKind, relation: Relation, selectSql: string): Promise<void> {
+  async createOrReplace(kind: RelationKind, relation: Relation, selectSql: string): Promise<CreatedRelation> {
     assertRelation(relation);
-    await this.ensureSchema(relation.schema);
+    // One catalog look-up: no row when the schema is missing, a NULL type when the relation is.
+    const [found] = await this.query(
+      `SELECT t.table_type FROM information_schema.schemata AS s
+       LEFT JOIN information_schema.tables AS t ON t.table_catalog = s.catalog_name
+         AND t.table_schema = s.schema_name AND t.table_name = ${sqlString(relation.name)}
+       WHERE s.catalog_name = current_database() AND s.schema_name = ${sqlString(relation.schema)}`,
+    );
+    if (found === undefined) await this.ensureSchema(relation.schema);
     // A view and a table cannot share a name, and CREATE OR REPLACE does not change the kind.
-    const existing = await this.kindOf(relation);
+    const existing = found?.table_type === "VIEW" ? "view" : found?.table_type ? "table" : undefined;
     if (existing !== undefined && existing !== kind) await this.drop(relation);
     const keyword = kind === "view" ? "VIEW" : "TABLE";
-    await this.execute(`CREATE OR REPLACE ${keyword} ${qualified(relation)} AS\n${selectSql}`);
+    const sql = `CREATE OR REPLACE ${keyword} ${qualified(relation)} AS\n${selectSql}`;
+    // DuckDB answers CREATE TABLE … AS with one row: the number of rows written.
+    const [created] = await this.run(sql, async (c) => (await c.runAndReadAll(sql)).getRowsJS());
+    const count = created?.[0];
+    return kind === "table" && (typeof count === "bigint" || typeof count === "number")
+      ? { rows: Number(count) }
+      : {};
   }
 
   async drop(relation: Relation): Promise<void> {

@@ -32,6 +32,10 @@ export interface RelationInfo extends Relation {
   readonly kind: RelationKind;
 }
 
+export interface CreatedRelation {
+  readonly rows?: number;
+}
+
 export interface WarehouseColumn {
   readonly name: string;
   /** The warehouse's own type name, e.g. VARCHAR, DATE, DOUBLE. */
@@ -58,8 +62,11 @@ export interface Warehouse {
   /** Runs a query and returns every row. */
   query(sql: string): Promise<WarehouseRow[]>;
   ensureSchema(schema: string): Promise<void>;
-  /** CREATE OR REPLACE <kind> relation AS selectSql (creating the schema first). */
-  createOrReplace(kind: RelationKind, relation: Relation, selectSql: string): Promise<void>;
+  /**
+   * CREATE OR REPLACE <kind> relation AS selectSql (creating the schema first). For a table, `rows` is the
+   * number of rows it was created with when the warehouse reports it (so callers need not count them).
+   */
+  createOrReplace(kind: RelationKind, relation: Relation, selectSql: string): Promise<CreatedRelation>;
   drop(relation: Relation): Promise<void>;
   exists(relation: Relation): Promise<boolean>;
   /**

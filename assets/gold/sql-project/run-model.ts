@@ -4,7 +4,12 @@
  * transaction so a failure leaves the previous version of the relation in place.
  */
 import { quote, StrataError } from "../../../engine/errors.ts";
-import { qualified, type Relation, type Warehouse } from "../../../resources/warehouse/warehouse.ts";
+import {
+  type CreatedRelation,
+  qualified,
+  type Relation,
+  type Warehouse,
+} from "../../../resources/warehouse/warehouse.ts";
 import { runSnapshot } from "./snapshot.ts";
 import type { Materialization, SqlModel } from "./types.ts";
 
@@ -41,8 +46,10 @@ export async function runModel(
     mode: ModelRunResult["mode"],
     rowsAffected: number | undefined,
     extra: Partial<ModelRunResult> = {},
+    created: CreatedRelation = {},
   ): Promise<ModelRunResult> => {
-    const rows = await countRows(warehouse, relation);
+    // A table built in full reports its rows when the warehouse does; anything else is counted.
+    const rows = created.rows ?? (await countRows(warehouse, relation));
     return {
       ...base,
       mode,
@@ -56,13 +63,14 @@ export async function runModel(
 
   switch (config.materialized) {
     case "view":
-    case "table":
-      await warehouse.createOrReplace(
+    case "table": {
+      const created = await warehouse.createOrReplace(
         config.materialized,
         relation,
         model.compile({ dialect, isIncremental: false }),
       );
-      return finish("full", undefined);
+      return finish("full", undefined, {}, created);
+    }
     case "snapshot": {
       const result = await runSnapshot(warehouse, model);
       return finish(result.mode, result.versionsOpened, result);
@@ -70,8 +78,12 @@ export async function runModel(
     case "incremental": {
       const incremental = ctx.fullRefresh !== true && (await warehouse.exists(relation));
       if (!incremental) {
-        await warehouse.createOrReplace("table", relation, model.compile({ dialect, isIncremental: false }));
-        return finish("full", undefined);
+        const created = await warehouse.createOrReplace(
+          "table",
+          relation,
+          model.compile({ dialect, isIncremental: false }),
+        );
+        return finish("full", undefined, {}, created);
       }
       const affected = await mergeIncrement(
         warehouse,

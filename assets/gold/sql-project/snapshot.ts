@@ -70,14 +70,16 @@ export async function runSnapshot(warehouse: Warehouse, model: SqlModel): Promis
     const firstFrom = `CAST(s.${firstSeen} AS DATE)`;
 
     if (!(await tx.exists(relation))) {
-      await tx.createOrReplace(
+      const created = await tx.createOrReplace(
         "table",
         relation,
         `SELECT ${hash(firstFrom)} AS version_key, ${fromStaged}, ${firstFrom} AS valid_from, ${openEnd} AS valid_to, TRUE AS is_current FROM ${qualified(staged)} AS s`,
       );
       await tx.drop(staged);
-      const [row] = await tx.query(`SELECT COUNT(*) AS n FROM ${qualified(relation)}`);
-      return { mode: "full", versionsOpened: Number(row?.n ?? 0), versionsClosed: 0 };
+      const opened =
+        created.rows ??
+        Number((await tx.query(`SELECT COUNT(*) AS n FROM ${qualified(relation)}`))[0]?.n ?? 0);
+      return { mode: "full", versionsOpened: opened, versionsClosed: 0 };
     }
 
     const target = qualified(relation);
