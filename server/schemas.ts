@@ -36,6 +36,7 @@ export const runSchema = {
     endedAt: int,
     error: str,
     cancelRequestedAt: int,
+    startEventMark: int,
   },
 } as const;
 

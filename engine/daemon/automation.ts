@@ -180,19 +180,31 @@ export class AutomationEvaluator {
     return candidates;
   }
 
-  /** True when the asset materialised after every upstream's latest materialisation. */
+  /** True when the asset's latest materialisation came from a run that could read every upstream's latest. */
   private async upToDate(key: AssetKey, partition: string | undefined): Promise<boolean> {
     const own = await this.storage.latestMaterialization(key, partition);
     if (own === undefined) return false;
+    const seen = await this.seenUpTo(own);
     for (const parent of this.graph.upstream(key)) {
       const parentPartitioned = this.graph.definition(parent).spec.partitions !== undefined;
       const latest = await this.storage.latestMaterialization(
         parent,
         parentPartitioned ? partition : undefined,
       );
-      if (latest !== undefined && latest.eventId > own.eventId) return false;
+      // An upstream materialised earlier in the same run was read by it (plans run in order).
+      if (latest !== undefined && latest.eventId > seen && latest.runId !== own.runId) return false;
     }
     return true;
+  }
+
+  /**
+   * The newest event the run behind a materialisation could have read: the log position when it
+   * started. Its own materialisation event is later, and an upstream change recorded while it ran
+   * (between the two) is one it may have missed.
+   */
+  private async seenUpTo(materialization: { runId: string; eventId: number }): Promise<number> {
+    const run = await this.storage.getRun(materialization.runId);
+    return run?.startEventMark ?? materialization.eventId;
   }
 
   private async eagerCandidates(): Promise<Candidate[]> {
@@ -210,7 +222,9 @@ export class AutomationEvaluator {
         if (spec.automation?.kind !== "eager") continue;
         const partition = spec.partitions === undefined ? undefined : event.partition;
         const own = await this.storage.latestMaterialization(child, partition);
-        if (own !== undefined && own.eventId > event.id) continue; // already updated after this change
+        // Already updated by a run that started after this change.
+        if (own !== undefined && (own.runId === event.runId || (await this.seenUpTo(own)) >= event.id))
+          continue;
         candidates.push({ key: child, partition, reason: "eager" });
       }
     }

@@ -306,6 +306,38 @@ describe("automation keeps a change it cannot act on yet", () => {
     ...(partition !== undefined && { partition }),
   });
 
+  test("a change recorded while the eager asset was running triggers it again afterwards", async () => {
+    let release: () => void = () => undefined;
+    let gate = Promise.resolve();
+    const top = defineAsset({ key: "race/top", materialize: () => 1 });
+    const child = defineAsset({
+      key: "race/child",
+      deps: ["race/top"],
+      automation: eager(),
+      materialize: async () => {
+        await gate;
+        return 2;
+      },
+    });
+    const h = harness({ assets: [top, child] });
+    await h.step();
+    await h.materializer.materialize({ selection: "race/top" });
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await h.daemon.tick(); // launches the child, which waits at the gate
+    await h.materializer.materialize({ selection: "race/top" }); // a change it started too early to read
+    await h.daemon.tick();
+    release();
+    await h.daemon.drain();
+    // The child's materialisation is newer than the change, but its run started before it.
+    await h.step();
+    await h.step();
+    expect((await h.storage.materializations("race/child")).length).toBe(2);
+    await h.step();
+    expect((await h.storage.materializations("race/child")).length).toBe(2);
+  });
+
   test("a busy run of another partition of the upstream does not hold a partition back", async () => {
     const days = dailyPartitions({ start: "2024-01-01" });
     const top = defineAsset({ key: "days/top", partitions: days, materialize: () => 1 });

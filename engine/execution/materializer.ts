@@ -141,6 +141,8 @@ export class Materializer {
   async execute(runId: string): Promise<RunResult> {
     const run = await this.storage.getRun(runId);
     if (!run) throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `run ${quote(runId)} does not exist.`);
+    // Taken before the claim, so an event recorded at the same moment counts as unseen (safe side).
+    const startEventMark = await this.storage.latestEventId();
     if (!(await this.storage.claimRun(runId, this.clock.now()))) {
       throw new StrataError("STRATA_ERR_UNKNOWN_RUN", `run ${quote(runId)} is ${run.status}, not queued.`);
     }
@@ -149,6 +151,7 @@ export class Materializer {
     const stopWatching = this.watchForCancelRequest(runId, controller);
     const events = new RunEventWriter(this.storage, this.clock, runId, this.listeners);
     try {
+      await this.storage.updateRun(runId, { startEventMark });
       return await this.executeClaimed(run, controller, events);
     } finally {
       stopWatching();

@@ -40,6 +40,12 @@ export interface RunRecord {
    * process watches for it and aborts (a signal cannot cross processes).
    */
   readonly cancelRequestedAt?: number;
+  /**
+   * The newest event id in the log just before the run started: every change recorded up to it
+   * was there for the run to read. Automation compares upstream changes with it, not with the
+   * run's own (later) materialisation event, which a run that started earlier can also produce.
+   */
+  readonly startEventMark?: number;
 }
 
 export type EventType =

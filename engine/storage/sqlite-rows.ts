@@ -93,6 +93,7 @@ export function parseRun(text: unknown): RunRecord {
     ...(typeof r.endedAt === "number" && { endedAt: r.endedAt }),
     ...(typeof r.error === "string" && { error: r.error }),
     ...(typeof r.cancelRequestedAt === "number" && { cancelRequestedAt: r.cancelRequestedAt }),
+    ...(typeof r.startEventMark === "number" && { startEventMark: r.startEventMark }),
   };
 }
 
