@@ -81,10 +81,12 @@ async function settled(workspace: Workspace, deadline: number): Promise<void> {
     for await (const _ of lake.list("bronze/_manifests/sales_csv/by-sha256/")) manifests++;
     const busy = await workspace.storage.listRuns({ statuses: ["queued", "started"] });
     const silver = await workspace.storage.latestMaterialization(SILVER_SALES_TABLE);
+    const bronze = await workspace.storage.latestMaterialization("bronze/sales_csv");
+    // Settled when the latest Silver run started after the latest Bronze change (a run that
+    // started before it may have missed it, and automation runs Silver again).
+    const silverRun = silver === undefined ? undefined : await workspace.storage.getRun(silver.runId);
     const silverAfterBronze =
-      silver !== undefined &&
-      (await workspace.storage.latestMaterialization("bronze/sales_csv"))?.eventId !== undefined &&
-      silver.eventId > ((await workspace.storage.latestMaterialization("bronze/sales_csv"))?.eventId ?? 0);
+      bronze !== undefined && (silverRun?.startEventMark ?? Number.NEGATIVE_INFINITY) >= bronze.eventId;
     if (manifests === OBJECTS && busy.length === 0 && silverAfterBronze) return;
     if (Date.now() > deadline) {
       throw new Error(
