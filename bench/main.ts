@@ -25,7 +25,16 @@ const parts: Record<string, () => Promise<Part | undefined>> = {
   reference: () => optionalPart("./reference.ts", "benchReference"),
 };
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+/** Part names: bare words, except the value that follows a `--flag` (every part's flags take one). */
+function partNames(args: readonly string[]): string[] {
+  return args.filter((arg, i) => {
+    const previous = args[i - 1];
+    const isFlagValue = previous?.startsWith("--") === true && !previous.includes("=");
+    return !arg.startsWith("-") && !isFlagValue;
+  });
+}
+
+const wanted = partNames(process.argv.slice(2));
 for (const name of wanted.length > 0 ? wanted : Object.keys(parts)) {
   const load = parts[name];
   if (!load)
