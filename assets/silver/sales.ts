@@ -8,6 +8,7 @@ import { manifestsOfDay } from "../bronze/day-index.ts";
 import type { ManifestRecord } from "../bronze/manifest.ts";
 import { type BronzeDay, BronzeSalesCsv } from "../bronze/sales-csv.ts";
 import { ingestionDays } from "../shared/partitions.ts";
+import { newerSourceWins, SILVER_SALES_KEYS } from "./merge-rule.ts";
 import { reconciliationCheck } from "./reconciliation.ts";
 import {
   type BronzeObject,
@@ -116,21 +117,12 @@ export class SilverSales {
         description: "Silver quarantine",
         properties: { "delta.appendOnly": "true" },
       });
-    // Newer source wins: an existing key is replaced only by a row ingested later (fix: a replay of
-    // old data never overwrites newer corrections).
     const merged =
       salesDone >= objects.length
         ? undefined
         : await sales.merge(silver, {
-            keys: ["order_id", "product_id"],
-            updateWhen: ({ source, target }) =>
-              source("source_ingested_at")
-                .gt(target("source_ingested_at"))
-                .or(
-                  source("source_ingested_at")
-                    .eq(target("source_ingested_at"))
-                    .and(source("source_row_number").gt(target("source_row_number"))),
-                ),
+            keys: SILVER_SALES_KEYS,
+            updateWhen: newerSourceWins,
             txn,
           });
     // Appended even when empty: the commit then carries only the ledger's txn, without which the

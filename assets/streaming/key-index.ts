@@ -9,8 +9,9 @@ import {
 } from "../../resources/delta/key-index.ts";
 import type { DeltaSnapshot } from "../../resources/delta/snapshot.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
+import { SILVER_SALES_KEYS } from "../silver/merge-rule.ts";
 
-const KEY_COLUMNS = ["order_id", "product_id"] as const;
+const KEY_COLUMNS = SILVER_SALES_KEYS;
 
 /**
  * The (order_id, product_id) keys Silver holds, kept by the streaming ingestor so that a micro-batch

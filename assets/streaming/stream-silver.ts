@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import pl from "nodejs-polars";
-import type { DeltaTable, MergeOptions } from "../../resources/delta/delta-table.ts";
+import type { DeltaTable } from "../../resources/delta/delta-table.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import type { DeltaSnapshot } from "../../resources/delta/snapshot.ts";
+import { newerSourceWins, SILVER_SALES_KEYS } from "../silver/merge-rule.ts";
 import { SILVER_QUARANTINE_TABLE, SILVER_SALES_TABLE } from "../silver/sales.ts";
 import { type BronzeObject, transformToSilver } from "../silver/transform/index.ts";
 import { eventsToCsv, linesFrom } from "./jsonl.ts";
@@ -169,15 +170,6 @@ function rowsOf(
   return frame.filter(keepFrom(prepared, at));
 }
 
-const newerSource: MergeOptions["updateWhen"] = ({ source, target }) =>
-  source("source_ingested_at")
-    .gt(target("source_ingested_at"))
-    .or(
-      source("source_ingested_at")
-        .eq(target("source_ingested_at"))
-        .and(source("source_row_number").gt(target("source_row_number"))),
-    );
-
 /**
  * Rows into silver/sales; the last commit carries the txn. With a key index, rows of new keys are
  * appended (no file reads) and only the others merged, newer source winning as in the batch path. A
@@ -193,8 +185,8 @@ async function writeSales(
 ): Promise<{ inserted: number; updated: number; unchanged: number; version: number }> {
   const merge = async (frame: pl.DataFrame) => {
     const merged = await sales.merge(frame, {
-      keys: ["order_id", "product_id"],
-      updateWhen: newerSource,
+      keys: SILVER_SALES_KEYS,
+      updateWhen: newerSourceWins,
       mergeSchema: true,
       txn,
     });

@@ -4,7 +4,7 @@ import { StrataError } from "../../../engine/errors.ts";
 import { type DetectedEncoding, decodeToUtf8 } from "./decode.ts";
 import { type HeaderMapping, mapHeader } from "./headers.ts";
 import { parseJsonLines } from "./jsonl.ts";
-import { NotUtf8, TextReader } from "./reader.ts";
+import { NotUtf8, TextReader, unreadableSource } from "./reader.ts";
 import { type CsvChunk, CsvScanner, type MalformedRecord } from "./records.ts";
 import { rowIdSeries } from "./row-id.ts";
 import { type BronzeObject, SOURCE_FIELDS, type SourceField } from "./types.ts";
@@ -59,12 +59,7 @@ export function readBronzeBytes(content: Uint8Array | string): Buffer {
   try {
     return readFileSync(content);
   } catch (cause) {
-    throw new StrataError(
-      "STRATA_ERR_SILVER_SOURCE_UNREADABLE",
-      `Cannot read Bronze object at ${JSON.stringify(content)}.`,
-      { path: content },
-      { cause },
-    );
+    throw unreadableSource(content, cause);
   }
 }
 

@@ -47,12 +47,7 @@ function openSource(content: Uint8Array | string): ByteSource {
   try {
     fd = openSync(content, "r");
   } catch (cause) {
-    throw new StrataError(
-      "STRATA_ERR_SILVER_SOURCE_UNREADABLE",
-      `Cannot read Bronze object at ${JSON.stringify(content)}.`,
-      { path: content },
-      { cause },
-    );
+    throw unreadableSource(content, cause);
   }
   const size = fstatSync(fd).size;
   return {
@@ -213,4 +208,14 @@ export class TextReader {
       pos += got;
     }
   }
+}
+
+/** A Bronze object given by local path that cannot be read. */
+export function unreadableSource(path: string, cause: unknown): StrataError {
+  return new StrataError(
+    "STRATA_ERR_SILVER_SOURCE_UNREADABLE",
+    `Cannot read Bronze object at ${JSON.stringify(path)}.`,
+    { path },
+    { cause },
+  );
 }
