@@ -22,6 +22,7 @@ function harness(
   definitions: Definitions,
   storage = SqliteRunStorage.open(":memory:"),
   clock = new ManualClock(T0),
+  options: { readonly maxConcurrentRuns?: number } = {},
 ) {
   opened.push(storage);
   const loaded = loadDefinitions(definitions);
@@ -32,6 +33,7 @@ function harness(
     new Backfills(loaded, storage, materializer, clock),
     clock,
     {
+      ...options,
       onError: (error) => {
         throw error;
       },
@@ -263,6 +265,17 @@ describe("retention", () => {
   });
 });
 
+/** A run started by another process (the daemon under test does not own it). */
+const elsewhere = (runId: string, assetKeys: string[], createdAt: number, partition?: string) => ({
+  runId,
+  status: "started" as const,
+  assetKeys,
+  selection: assetKeys.join(","),
+  tags: {},
+  createdAt,
+  ...(partition !== undefined && { partition }),
+});
+
 describe("automation keeps a change it cannot act on yet", () => {
   test("an eager asset whose upstream was busy runs once the upstream is free", async () => {
     const top = defineAsset({ key: "busy/top", materialize: () => 1 });
@@ -276,14 +289,7 @@ describe("automation keeps a change it cannot act on yet", () => {
     await h.step();
     await h.materializer.materialize({ selection: "busy/top" });
     // a run of the upstream in another process makes the child wait...
-    await h.storage.createRun({
-      runId: "elsewhere",
-      status: "started",
-      assetKeys: ["busy/top"],
-      selection: "busy/top",
-      tags: {},
-      createdAt: h.clock.now(),
-    });
+    await h.storage.createRun(elsewhere("elsewhere", ["busy/top"], h.clock.now()));
     await h.step();
     await h.step();
     expect((await h.storage.materializations("busy/child")).length).toBe(0);
@@ -294,16 +300,6 @@ describe("automation keeps a change it cannot act on yet", () => {
     expect((await h.storage.materializations("busy/child")).length).toBe(1);
     await h.step();
     expect((await h.storage.materializations("busy/child")).length).toBe(1);
-  });
-
-  const elsewhere = (runId: string, assetKeys: string[], createdAt: number, partition?: string) => ({
-    runId,
-    status: "started" as const,
-    assetKeys,
-    selection: assetKeys.join(","),
-    tags: {},
-    createdAt,
-    ...(partition !== undefined && { partition }),
   });
 
   test("a change recorded while the eager asset was running triggers it again afterwards", async () => {
@@ -401,20 +397,10 @@ describe("launch queue", () => {
         return 1;
       },
     });
-    const storage = SqliteRunStorage.open(":memory:");
-    opened.push(storage);
-    const clock = new ManualClock(T0);
-    const loaded = loadDefinitions({ assets: [recorder] });
-    const materializer = new Materializer(loaded, storage, { clock, ioManager: new InMemoryIOManager() });
-    const daemon = new Daemon(
-      storage,
-      materializer,
-      new Backfills(loaded, storage, materializer, clock),
-      clock,
-      {
-        maxConcurrentRuns: 1,
-      },
-    );
+    const { materializer, daemon } = harness({ assets: [recorder] }, undefined, undefined, {
+      maxConcurrentRuns: 1,
+    });
+
     for (const [name, priority] of [
       ["first", undefined],
       ["second", undefined],
