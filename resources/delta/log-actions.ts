@@ -203,6 +203,8 @@ export function decodedFileKey(decodedPath: string, dv: DeletionVectorDescriptor
  * table root. Hive escapes in directory names (`%3A`) are part of the real name and stay as they are.
  */
 export function decodeLogPath(path: string): string {
+  // Most paths have no escapes; decodeURIComponent costs ~0.5 µs even then, per file per load.
+  if (!path.includes("%")) return path;
   try {
     return decodeURIComponent(path);
   } catch {

@@ -20,6 +20,9 @@ function isAlreadyExists(error: unknown): boolean {
  * reader never sees half an object; putIfAbsent uses link(2), which fails atomically when the
  * target exists. Object metadata lives in a hidden sidecar file next to the object.
  */
+/** Objects stat'ed concurrently while listing. */
+const STAT_BATCH = 16;
+
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
   readonly url: string;
@@ -92,15 +95,26 @@ export class LocalObjectStore implements ObjectStore {
       await this.walk(this.localPath(directoryKey), directoryKey, prefix, options.startAfter)
     ).sort();
     let emitted = 0;
-    for (const key of keys) {
-      if (options.limit !== undefined && emitted >= options.limit) return;
-      try {
-        const info = await stat(this.localPath(key));
+    // A few stats at once: each is a thread-pool round trip, and a Delta snapshot load lists on every open.
+    for (let at = 0; at < keys.length; at += STAT_BATCH) {
+      const batch = keys.slice(at, at + STAT_BATCH);
+      const infos = await Promise.all(batch.map((key) => this.statIfExists(key)));
+      for (const [i, key] of batch.entries()) {
+        const info = infos[i];
+        if (info === undefined) continue; // deleted between listing and stat: skip it
+        if (options.limit !== undefined && emitted >= options.limit) return;
         emitted++;
         yield this.info(key, info.size, info.mtimeMs);
-      } catch (error) {
-        if (!isNotFound(error)) throw error; // deleted between listing and stat: skip it
       }
+    }
+  }
+
+  private async statIfExists(key: string): Promise<import("node:fs").Stats | undefined> {
+    try {
+      return await stat(this.localPath(key));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
     }
   }
 
