@@ -3,7 +3,9 @@
  *  - open time (snapshot load) of a table at version 1,000 vs one at version 10, both with
  *    checkpoints every 10 commits (goal: ≤ 2×). "Cold" forgets decoded checkpoints before every
  *    open (a process opening the table for the first time); "warm" reuses the checkpoint the
- *    process decoded before (a table reopened by every write), reading only the newer commits;
+ *    process decoded before (a table reopened by every write), reading only the newer commits.
+ *    Opening gives version, protocol, metadata and schema (what an append needs); the live-file
+ *    list is decoded on first use, so "open + files" (what a scan or merge needs) is printed too;
  *  - commit time as a share of appending a 51k-row batch (goal: ≤ 5%).
  * Run standalone: npx tsx bench/delta.ts
  */
@@ -101,21 +103,26 @@ export async function benchDelta(print: (line: string) => void = console.log): P
     });
     const roots = ["v10", "v10-1000files", "v1000", "v1000-nocp"];
     /** Median open time per table, each round opening them all in a rotated order (noise falls on every side alike). */
-    const measureOpens = async (cold: boolean): Promise<(root: string) => number> => {
+    const measureOpens = async (cold: boolean, withFiles: boolean): Promise<(root: string) => number> => {
       const timings = new Map<string, number[]>(roots.map((root) => [root, []]));
+      let files = 0;
       for (let round = 0; round < 15; round++) {
         for (let k = 0; k < roots.length; k++) {
           const root = roots[(k + round) % roots.length] ?? "v10";
           if (cold) clearCheckpointCache();
           const started = performance.now();
-          await loadSnapshot(store, root, {});
+          const snapshot = await loadSnapshot(store, root, {});
+          if (withFiles) files += snapshot.files.length;
           timings.get(root)?.push(performance.now() - started);
         }
       }
+      if (withFiles && files === 0) throw new Error("no live files listed");
       return (root) => median(timings.get(root) ?? []);
     };
-    const coldOpen = await measureOpens(true);
-    const warmOpen = await measureOpens(false);
+    const coldOpen = await measureOpens(true, false);
+    const warmOpen = await measureOpens(false, false);
+    const coldWithFiles = await measureOpens(true, true);
+    const warmWithFiles = await measureOpens(false, true);
     const ratioLine = (label: string, open: (root: string) => number, small: string, goal: boolean) => {
       const ratio = open("v1000") / open(small);
       const verdict = goal ? ` (goal <= 2x) ${ratio <= 2 ? "OK" : "MISSED"}` : "";
@@ -128,6 +135,30 @@ export async function benchDelta(print: (line: string) => void = console.log): P
     print(ratioLine("delta open warm, same table size (1,000 live files)", warmOpen, "v10-1000files", false));
     print(
       ratioLine("delta open warm, table grown by appends (10 vs 1,000 live files)", warmOpen, "v10", false),
+    );
+    print(
+      ratioLine(
+        "delta open + live file list cold, same table size (1,000 live files)",
+        coldWithFiles,
+        "v10-1000files",
+        false,
+      ),
+    );
+    print(
+      ratioLine(
+        "delta open + live file list cold, table grown by appends (10 vs 1,000 live files)",
+        coldWithFiles,
+        "v10",
+        false,
+      ),
+    );
+    print(
+      ratioLine(
+        "delta open + live file list warm, table grown by appends (10 vs 1,000 live files)",
+        warmWithFiles,
+        "v10",
+        false,
+      ),
     );
 
     const v1000Log = await listLog(store, "v1000");
@@ -146,7 +177,7 @@ export async function benchDelta(print: (line: string) => void = console.log): P
     const listMs = median(lists);
     const decodeMs = median(decodes);
     print(
-      `delta open detail (cold v1000): listing _delta_log after the checkpoint (${v1000Log.commits.size + v1000Log.checkpoints.size} objects in the directory) ${listMs.toFixed(2)} ms, decoding the 1,000-file checkpoint ${decodeMs.toFixed(2)} ms; without checkpoints ${coldOpen("v1000-nocp").toFixed(2)} ms (${(coldOpen("v1000-nocp") / coldOpen("v1000")).toFixed(1)}x the checkpointed open)`,
+      `delta open detail (cold v1000): listing _delta_log after the checkpoint (${v1000Log.commits.size + v1000Log.checkpoints.size} objects in the directory; opening probes _last_checkpoint's successors instead) ${listMs.toFixed(2)} ms, decoding every action of the 1,000-file checkpoint ${decodeMs.toFixed(2)} ms; without checkpoints, open + files ${coldWithFiles("v1000-nocp").toFixed(2)} ms (${(coldWithFiles("v1000-nocp") / coldWithFiles("v1000")).toFixed(1)}x the checkpointed open + files)`,
     );
 
     const sales = DeltaTable.forPath(store, "sales");

@@ -15,6 +15,11 @@
  * that version's state), so decoded checkpoints are kept per process, keyed by store, keys and
  * etags: reopening a table (every write does) replays the checkpoint from memory and reads only
  * the commits after it.
+ *
+ * Opening a table needs only the checkpoint's protocol and metaData (as delta-kernel's Snapshot):
+ * for a local checkpoint polars can decode, `openCheckpoint` reads just those two columns and
+ * decodes the file actions (add, remove, txn) on first use. Decoding them is what grows with the
+ * table (about 5 µs per live file), and an append or a txn check does not need them.
  */
 import pl from "nodejs-polars";
 // The dtype classes, for instanceof narrowing (the package root exports only their factory functions).
@@ -39,35 +44,152 @@ export async function readCheckpoint(
   store: ObjectStore,
   checkpoint: CheckpointFiles,
 ): Promise<readonly LogAction[]> {
-  // Without an etag per part (a store that has none) the content's identity is unknown: no caching.
-  const identity = checkpoint.etags.every((etag) => etag !== "")
-    ? JSON.stringify([store.url, checkpoint.keys, checkpoint.etags])
-    : undefined;
+  const identity = identityOf(store, checkpoint);
   const cached = identity === undefined ? undefined : decoded.get(identity);
   if (identity !== undefined && cached !== undefined) {
-    decoded.delete(identity);
-    decoded.set(identity, cached);
+    remember(decoded, identity, cached, Number.POSITIVE_INFINITY);
     return cached.actions;
   }
   const rows = (await rowsWithPolars(store, checkpoint)) ?? (await rowsWithDuckDb(store, checkpoint));
   const actions = checkpointActions(rows.rows, checkpoint);
-  // Two concurrent loads may both decode it; the first to finish is kept (and counted) once.
-  if (identity !== undefined && rows.bytes <= MAX_DECODED_BYTES && !decoded.has(identity)) {
-    decoded.set(identity, { actions, bytes: rows.bytes });
-    decodedBytes += rows.bytes;
-    for (const [oldest, evicted] of decoded) {
-      if (decodedBytes <= MAX_DECODED_BYTES) break;
-      decoded.delete(oldest);
-      decodedBytes -= evicted.bytes;
-    }
-  }
+  keepDecoded(identity, actions, rows.bytes);
   return actions;
+}
+
+/** Without an etag per part (a store that has none) the content's identity is unknown: no caching. */
+function identityOf(store: ObjectStore, checkpoint: CheckpointFiles): string | undefined {
+  return checkpoint.etags.every((etag) => etag !== "")
+    ? JSON.stringify([store.url, checkpoint.keys, checkpoint.etags])
+    : undefined;
+}
+
+/** Move (or add) an entry to the most recent end of an insertion-ordered map, evicting beyond `max` entries. */
+function remember<T>(map: Map<string, T>, key: string, value: T, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  for (const oldest of map.keys()) {
+    if (map.size <= max) break;
+    map.delete(oldest);
+  }
+}
+
+function keepDecoded(identity: string | undefined, actions: readonly LogAction[], bytes: number): void {
+  // Two concurrent loads may both decode it; the first to finish is kept (and counted) once.
+  if (identity === undefined || bytes > MAX_DECODED_BYTES || decoded.has(identity)) return;
+  decoded.set(identity, { actions, bytes });
+  decodedBytes += bytes;
+  for (const [oldest, evicted] of decoded) {
+    if (decodedBytes <= MAX_DECODED_BYTES) break;
+    decoded.delete(oldest);
+    decodedBytes -= evicted.bytes;
+  }
+}
+
+const isHeader = (action: LogAction): boolean => action.kind === "protocol" || action.kind === "metaData";
+
+/** The protocol and metaData rows of local parts (only those columns are read), or undefined when polars cannot give them. */
+function headerOf(
+  paths: readonly string[],
+  schemas: readonly Record<string, pl.DataType>[],
+  checkpoint: CheckpointFiles,
+): LogAction[] | undefined {
+  const rows: Record<string, unknown>[] = [];
+  for (const [i, path] of paths.entries()) {
+    const schema = schemas[i] ?? {};
+    const parsed = polarsRows(
+      path,
+      ["protocol", "metaData"].filter((column) => column in schema),
+    );
+    if (parsed === undefined) return undefined;
+    rows.push(...parsed.rows);
+  }
+  return checkpointActions(rows, checkpoint).filter(isHeader);
+}
+
+/** The deferred half of `openCheckpoint`: every action of local parts whose schema polars decodes. */
+function decodeDeferred(
+  paths: readonly string[],
+  checkpoint: CheckpointFiles,
+  identity: string | undefined,
+): readonly LogAction[] {
+  const cached = identity === undefined ? undefined : decoded.get(identity);
+  if (cached !== undefined) return cached.actions;
+  const rows: Record<string, unknown>[] = [];
+  let bytes = 0;
+  for (const path of paths) {
+    let parsed: { rows: Record<string, unknown>[]; bytes: number } | undefined;
+    try {
+      parsed = polarsRows(path);
+    } catch (error) {
+      throw unreadableLater(checkpoint, path, error);
+    }
+    if (parsed === undefined) throw unreadableLater(checkpoint, path, undefined);
+    rows.push(...parsed.rows);
+    bytes += parsed.bytes;
+  }
+  const actions = checkpointActions(rows, checkpoint);
+  keepDecoded(identity, actions, bytes);
+  return actions;
+}
+
+function unreadableLater(checkpoint: CheckpointFiles, path: string, cause: unknown): StrataError {
+  const source = checkpoint.keys[0] ?? `checkpoint ${checkpoint.version}`;
+  return new StrataError(
+    "STRATA_ERR_DELTA_CORRUPT_LOG",
+    `checkpoint ${quote(source)} changed or disappeared after the table was opened (${quote(path)} no longer decodes${cause instanceof Error ? `: ${cause.message}` : ""}); load the table again.`,
+    { source },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Forget every decoded checkpoint: the next load of any table decodes its checkpoint again. */
 export function clearCheckpointCache(): void {
   decoded.clear();
   decodedBytes = 0;
+  headers.clear();
+}
+
+/** A checkpoint opened by a snapshot load. */
+export interface OpenedCheckpoint {
+  /** Its protocol and metaData actions: all that opening the table needs. */
+  readonly header: readonly LogAction[];
+  /** Every action but commitInfo, in file order, decoded on the first call when the open deferred it. Shared: do not modify. */
+  actions(): readonly LogAction[];
+}
+
+/** Protocol and metaData of checkpoints opened without their file actions, by content identity. */
+const headers = new Map<string, readonly LogAction[]>();
+const MAX_HEADERS = 256;
+
+/**
+ * The checkpoint's protocol and metaData now; its file actions now or on first use. They are
+ * deferred when every part is a local file whose columns polars decodes (see `rowsWithPolars`),
+ * since the deferred decode runs synchronously; otherwise (a remote store, a checkpoint only DuckDB
+ * reads) everything is decoded here.
+ */
+export async function openCheckpoint(
+  store: ObjectStore,
+  checkpoint: CheckpointFiles,
+): Promise<OpenedCheckpoint> {
+  const identity = identityOf(store, checkpoint);
+  const cached = identity === undefined ? undefined : decoded.get(identity);
+  if (cached === undefined) {
+    const paths = checkpoint.keys.map((key) => store.localPath(key));
+    const local = paths.filter((path): path is string => path !== undefined);
+    // A remembered header means the parts were found decodable when it was read.
+    const known = identity === undefined ? undefined : headers.get(identity);
+    const schemas = known !== undefined || local.length < paths.length ? undefined : polarsSchemas(local);
+    if (known !== undefined || schemas !== undefined) {
+      const header = known ?? (schemas === undefined ? undefined : headerOf(local, schemas, checkpoint));
+      if (header !== undefined) {
+        if (identity !== undefined) remember(headers, identity, header, MAX_HEADERS);
+        let actions: readonly LogAction[] | undefined;
+        return { header, actions: () => (actions ??= decodeDeferred(local, checkpoint, identity)) };
+      }
+    }
+  }
+  const actions = await readCheckpoint(store, checkpoint);
+  return { header: actions.filter(isHeader), actions: () => actions };
 }
 
 /** A checkpoint's rows as parsed JSON, and the length of that JSON. */
@@ -161,24 +283,84 @@ export async function rowsWithPolars(
   const rows: Record<string, unknown>[] = [];
   let bytes = 0;
   for (const key of checkpoint.keys) {
-    const local = store.localPath(key);
-    let frame: pl.DataFrame;
+    let parsed: { rows: Record<string, unknown>[]; bytes: number } | undefined;
     try {
-      frame = pl.readParquet(local ?? Buffer.from(await store.get(key)), { parallel: "none" });
+      parsed = polarsRows(store.localPath(key) ?? Buffer.from(await store.get(key)));
     } catch {
       return undefined; // DuckDB reads what polars cannot, and reports a file that is not Parquet
     }
-    if (!frame.dtypes.every(plainJson)) return undefined;
-    const json = frame.writeJSON({ format: "json" });
-    bytes += json.byteLength;
-    const parsed: unknown = JSON.parse(json.toString());
-    if (!Array.isArray(parsed)) return undefined;
-    for (const row of parsed) {
-      if (!isRecord(row) || !normaliseMaps(row)) return undefined;
-      rows.push(row);
-    }
+    if (parsed === undefined) return undefined;
+    rows.push(...parsed.rows);
+    bytes += parsed.bytes;
   }
   return { rows, bytes };
+}
+
+/**
+ * One part's rows (only the given top-level columns that it has, when given), or undefined when a
+ * column's JSON would not be the log's. Throws when polars cannot read the file.
+ */
+function polarsRows(
+  source: string | Buffer,
+  columns?: readonly string[],
+): { rows: Record<string, unknown>[]; bytes: number } | undefined {
+  const frame = pl.readParquet(source, {
+    parallel: "none",
+    ...(columns === undefined ? {} : { columns: [...columns] }),
+  });
+  if (!frame.dtypes.every(plainJson)) return undefined;
+  const json = frame.writeJSON({ format: "json" });
+  const parsed: unknown = JSON.parse(json.toString());
+  if (!Array.isArray(parsed)) return undefined;
+  const rows: Record<string, unknown>[] = [];
+  for (const row of parsed) {
+    if (!isRecord(row) || !normaliseMaps(row)) return undefined;
+    rows.push(row);
+  }
+  return { rows, bytes: json.byteLength };
+}
+
+/**
+ * The local parts' schemas when polars decodes every part as the log's JSON, judged from the
+ * schema alone (no rows are read): plain columns, and map columns as lists of {key: string, value}
+ * entries. Undefined otherwise.
+ */
+function polarsSchemas(paths: readonly string[]): Record<string, pl.DataType>[] | undefined {
+  const schemas: Record<string, pl.DataType>[] = [];
+  for (const path of paths) {
+    const schema: Record<string, pl.DataType> = {};
+    try {
+      // Zero rows: only the footer is read. (DataFrame.schema costs milliseconds; dtypes do not.)
+      const empty = pl.scanParquet(path).limit(0).collectSync();
+      const dtypes = empty.dtypes;
+      for (const [i, column] of empty.columns.entries()) {
+        const dtype = dtypes[i];
+        if (dtype !== undefined) schema[column] = dtype;
+      }
+    } catch {
+      return undefined;
+    }
+    const decodes = Object.entries(schema).every(
+      ([column, dtype]) => plainJson(dtype) && mapsAreEntries(dtype, MAP_FIELDS[column] ?? []),
+    );
+    if (!decodes) return undefined;
+    schemas.push(schema);
+  }
+  return schemas;
+}
+
+function mapsAreEntries(dtype: pl.DataType, mapFields: readonly string[]): boolean {
+  if (!(dtype instanceof Struct)) return true;
+  return dtype.inner.every((field) => {
+    if (field.name === "format") return mapsAreEntries(field.dtype, ["options"]);
+    if (!mapFields.includes(field.name)) return true;
+    const entry = field.dtype instanceof List ? field.dtype.inner[0] : undefined;
+    return (
+      entry instanceof Struct &&
+      entry.inner.some((f) => f.name === "key" && ["String", "Utf8"].includes(f.dtype.variant)) &&
+      entry.inner.some((f) => f.name === "value")
+    );
+  });
 }
 
 /** The rows of every part through DuckDB's `to_json`; a part that is not Parquet is a corrupt log. */

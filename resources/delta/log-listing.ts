@@ -40,22 +40,129 @@ export function padVersion(version: number): string {
   return String(version).padStart(20, "0");
 }
 
-/** The version `_last_checkpoint` points at, or undefined when it is missing, empty or not valid JSON. */
+/** What `_last_checkpoint` says: the checkpoint's version and, for a multi-part one, its number of parts. */
+export interface CheckpointHint {
+  readonly version: number;
+  readonly parts: number | undefined;
+}
+
+/** `_last_checkpoint`'s content, or undefined when it is missing, empty or not valid JSON. */
 export async function readLastCheckpointHint(
   store: ObjectStore,
   tableRoot: string,
-): Promise<number | undefined> {
+): Promise<CheckpointHint | undefined> {
   const bytes = await store.getIfExists(`${logPrefix(tableRoot)}_last_checkpoint`);
   if (bytes === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (isRecord(parsed) && typeof parsed.version === "number" && Number.isInteger(parsed.version)) {
-      return parsed.version >= 0 ? parsed.version : undefined;
+    if (
+      isRecord(parsed) &&
+      typeof parsed.version === "number" &&
+      Number.isInteger(parsed.version) &&
+      parsed.version >= 0
+    ) {
+      const { parts } = parsed;
+      const multiPart = typeof parts === "number" && Number.isInteger(parts) && parts > 0;
+      return { version: parsed.version, parts: multiPart ? parts : undefined };
     }
   } catch {
-    // A corrupt hint is ignored: the listing below is the source of truth.
+    // A corrupt hint is ignored: the listing is the source of truth.
   }
   return undefined;
+}
+
+/** Commits probed after a hinted checkpoint before giving up on probing (the hint is likely stale). */
+const MAX_PROBED_COMMITS = 100;
+/** Keys probed at once. */
+const PROBE_WINDOW = 8;
+
+/**
+ * The log from the hinted checkpoint on, found by asking for the keys it must have instead of
+ * listing: the checkpoint's parts, then commits from its version until one is missing (Delta commits
+ * are contiguous). For a local folder, where listing reads the whole directory whatever the
+ * start-after cursor and a streaming table's log gains a commit every few seconds, this is a few
+ * stats instead of a directory scan. Undefined when a part is missing or more than
+ * MAX_PROBED_COMMITS commits follow it: the caller lists instead (and finds any newer checkpoint).
+ */
+export async function probeLog(
+  store: ObjectStore,
+  tableRoot: string,
+  hint: CheckpointHint,
+): Promise<LogListing | undefined> {
+  const prefix = logPrefix(tableRoot);
+  const base = prefix + padVersion(hint.version);
+  const partKeys =
+    hint.parts === undefined
+      ? [`${base}.checkpoint.parquet`]
+      : Array.from(
+          { length: hint.parts },
+          (_, i) =>
+            `${base}.checkpoint.${String(i + 1).padStart(10, "0")}.${String(hint.parts).padStart(10, "0")}.parquet`,
+        );
+  // Per version, its commit and (after the hinted one) a single-file checkpoint: a hint left stale
+  // by a crash after a newer checkpoint was written must not hide that checkpoint.
+  const probe = (versions: readonly number[]) =>
+    Promise.all(
+      versions.map(async (version) => {
+        const name = prefix + padVersion(version);
+        const [commit, checkpoint] = await Promise.all([
+          store.head(`${name}.json`),
+          version > hint.version ? store.head(`${name}.checkpoint.parquet`) : undefined,
+        ]);
+        return { version, commit, checkpoint };
+      }),
+    );
+  // The parts and the first two versions at once: usually all there is to ask.
+  const [parts, first] = await Promise.all([
+    Promise.all(partKeys.map((key) => store.head(key))),
+    probe([hint.version, hint.version + 1]),
+  ]);
+  const found = parts.filter((part): part is NonNullable<typeof part> => part !== undefined);
+  if (found.length !== partKeys.length) return undefined;
+  const commits = new Map<number, ObjectInfo>();
+  const checkpoints = new Map<number, CheckpointFiles>([
+    [
+      hint.version,
+      {
+        version: hint.version,
+        keys: found.map((part) => part.key),
+        etags: found.map((part) => part.etag),
+        lastModified: Math.max(...found.map((part) => part.lastModified)),
+      },
+    ],
+  ]);
+  let probed = first;
+  let from = hint.version;
+  while (true) {
+    for (const { version, commit, checkpoint: newer } of probed) {
+      // The checkpoint's own commit may be gone (cleaned up); any later gap ends the log.
+      if (commit === undefined && version > hint.version) {
+        return {
+          commits,
+          checkpoints,
+          v2Checkpoints: new Set(),
+        };
+      }
+      if (commit !== undefined) commits.set(version, objectInfo(commit));
+      if (newer !== undefined) {
+        checkpoints.set(version, {
+          version,
+          keys: [newer.key],
+          etags: [newer.etag],
+          lastModified: newer.lastModified,
+        });
+      }
+    }
+    from += probed.length;
+    if (from > hint.version + MAX_PROBED_COMMITS) return undefined;
+    const start = from;
+    probed = await probe(Array.from({ length: PROBE_WINDOW }, (_, i) => start + i));
+  }
+}
+
+/** An ObjectInfo without the extra fields `head` returns. */
+function objectInfo(info: ObjectInfo): ObjectInfo {
+  return { key: info.key, size: info.size, lastModified: info.lastModified, etag: info.etag };
 }
 
 /** List the log; with `fromVersion`, only files of that version and later (S3 StartAfter). */

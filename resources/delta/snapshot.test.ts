@@ -7,13 +7,17 @@ import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, unlink, utimes, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import pl from "nodejs-polars";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ErrorCode, StrataError } from "../../engine/errors.ts";
 import { LocalObjectStore } from "../object-store/local-object-store.ts";
 import type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from "../object-store/object-store.ts";
+import { clearCheckpointCache } from "./checkpoint-reader.ts";
+import { DeltaTable } from "./delta-table.ts";
 import { sqlString, withDuckDb } from "./duckdb-parquet.ts";
 import { countFromStats } from "./file-stats.ts";
 import { readHistory } from "./history.ts";
+import { probeLog } from "./log-listing.ts";
 import { activeFiles, readTable } from "./read-table.ts";
 import { latestVersion, loadSnapshot } from "./snapshot.ts";
 
@@ -216,6 +220,52 @@ describe("checkpoints and _last_checkpoint", () => {
     const snapshot = await loadSnapshot(store, "table");
     expect(snapshot.checkpointVersion).toBeUndefined();
     expect((await readTable(store, "table", snapshot)).height).toBe(31);
+  });
+
+  it("in a local folder, probes from _last_checkpoint and finds what listing finds, a newer checkpoint too", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "strata-delta-probe-"));
+    temporaryDirectories.push(directory);
+    const store = new LocalObjectStore(directory);
+    const table = DeltaTable.forPath(store, "t");
+    await table.create({
+      schema: pl.DataFrame({ id: ["a"] }),
+      properties: { "delta.checkpointInterval": "10" },
+    });
+    for (let i = 1; i <= 23; i++) await table.append(pl.DataFrame({ id: [`r${i}`] }));
+    const listed = await loadSnapshot(new RemoteLikeStore(store), "t");
+    expect([listed.version, listed.checkpointVersion]).toEqual([23, 20]);
+    // A crash between writing checkpoint 20 and updating the hint leaves it at 10.
+    await writeFile(join(directory, "t/_delta_log/_last_checkpoint"), '{"version":10,"size":12}');
+    const probed = await loadSnapshot(store, "t");
+    expect([probed.version, probed.checkpointVersion]).toEqual([23, 20]);
+    expect(probed.files).toEqual(listed.files);
+    const older = await loadSnapshot(store, "t", { version: 15 });
+    expect([older.version, older.checkpointVersion, older.files.length]).toEqual([15, 10, 15]);
+    expect(await probeLog(store, "t", { version: 20, parts: undefined })).toMatchObject({
+      checkpoints: new Map([[20, expect.objectContaining({ version: 20 })]]),
+    });
+    expect([
+      ...((await probeLog(store, "t", { version: 20, parts: undefined }))?.commits.keys() ?? []),
+    ]).toEqual([20, 21, 22, 23]);
+    // A hint naming a checkpoint that is not there: no probed listing (the caller lists).
+    expect(await probeLog(store, "t", { version: 20, parts: 2 })).toBeUndefined();
+  });
+
+  it("decodes a local checkpoint's file actions only when files are first asked for", async () => {
+    clearCheckpointCache();
+    const { store, log } = await copyTable("delta-rs/simple_table_with_checkpoint");
+    const snapshot = await loadSnapshot(store, "table");
+    await unlink(join(log, "00000000000000000010.checkpoint.parquet"));
+    expect([snapshot.version, snapshot.protocol.minReaderVersion, snapshot.schema.fields.length]).toEqual([
+      10, 1, 1,
+    ]);
+    expect(() => snapshot.files).toThrow(/STRATA_ERR_DELTA_CORRUPT_LOG.*load the table again/);
+    // Through a store without local paths, everything is decoded when the table is opened.
+    clearCheckpointCache();
+    const again = await copyTable("delta-rs/simple_table_with_checkpoint");
+    const remote = await loadSnapshot(new RemoteLikeStore(again.store), "table");
+    await unlink(join(again.log, "00000000000000000010.checkpoint.parquet"));
+    expect(remote.files.length).toBeGreaterThan(0);
   });
 
   it("reads checkpoints and data through get() when the store has no local paths", async () => {

@@ -7,10 +7,17 @@
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
 import type { AddAction, MetadataAction, ProtocolAction, RemoveAction, TxnAction } from "./actions.ts";
-import { readCheckpoint } from "./checkpoint-reader.ts";
+import { openCheckpoint } from "./checkpoint-reader.ts";
 import { commitTimestamp, versionAtTimestamp } from "./history.ts";
 import { parseCommitFile } from "./log-actions.ts";
-import { type LogListing, listLog, newestVersion, readLastCheckpointHint } from "./log-listing.ts";
+import {
+  type LogListing,
+  listLog,
+  logPrefix,
+  newestVersion,
+  probeLog,
+  readLastCheckpointHint,
+} from "./log-listing.ts";
 import { ReplayState } from "./log-replay.ts";
 import { checkReadable } from "./protocol-check.ts";
 import { type DeltaSchema, parseSchema } from "./schema.ts";
@@ -25,11 +32,14 @@ export interface DeltaSnapshot {
   readonly metadata: MetadataAction;
   readonly schema: DeltaSchema;
   readonly partitionColumns: string[];
-  /** Live data files, ordered by decoded path. */
+  /**
+   * Live data files, ordered by decoded path. Replayed (and the checkpoint's file actions decoded)
+   * on first access, which throws when a file has a deletion vector or the checkpoint went away.
+   */
   readonly files: AddAction[];
-  /** Removed files still recorded in the log (all of them; retention is the vacuum's business). */
+  /** Removed files still recorded in the log (all of them; retention is the vacuum's business). On first access, as files. */
   readonly tombstones: RemoveAction[];
-  /** The newest txn per appId. */
+  /** The newest txn per appId. On first access, as files. */
   readonly txns: ReadonlyMap<string, TxnAction>;
   txnVersion(appId: string): number | undefined;
   /** metaData.configuration (table properties such as delta.appendOnly). */
@@ -55,8 +65,9 @@ function tableName(store: ObjectStore, root: string): string {
 
 /**
  * The listing to replay `version` (latest when undefined) from. `_last_checkpoint` only lets us
- * skip listing older files; when it is missing, corrupt, points at a checkpoint that is not there,
- * or the wanted version is older than it, the whole log is listed.
+ * skip listing older files (or, in a local folder, probe for the newer ones); when it is missing,
+ * corrupt, points at a checkpoint that is not there, or the wanted version is older than it, the
+ * whole log is listed.
  */
 async function listingFor(
   store: ObjectStore,
@@ -64,9 +75,12 @@ async function listingFor(
   version: number | undefined,
 ): Promise<LogListing> {
   const hint = await readLastCheckpointHint(store, root);
-  if (hint !== undefined && (version === undefined || version >= hint)) {
-    const listing = await listLog(store, root, hint);
-    if (listing.checkpoints.has(hint)) return listing;
+  if (hint !== undefined && (version === undefined || version >= hint.version)) {
+    const localFolder = store.localPath(logPrefix(root)) !== undefined;
+    const probed = localFolder ? await probeLog(store, root, hint) : undefined;
+    if (probed !== undefined) return probed;
+    const listing = await listLog(store, root, hint.version);
+    if (listing.checkpoints.has(hint.version)) return listing;
   }
   return listLog(store, root);
 }
@@ -191,7 +205,10 @@ async function replay(
   const state = new ReplayState();
   if (segment.checkpoint !== undefined) {
     const files = listing.checkpoints.get(segment.checkpoint);
-    if (files !== undefined) state.apply(await readCheckpoint(store, files), true);
+    if (files !== undefined) {
+      const opened = await openCheckpoint(store, files);
+      state.applyCheckpoint(opened.header, () => opened.actions());
+    }
   }
   for (const version of segment.commits) {
     const info = listing.commits.get(version);
@@ -209,16 +226,28 @@ async function replay(
   }
   const schema = parseSchema(metadata.schemaString);
   checkReadable(table, protocol, metadata, schema);
-  const files = state.liveFiles();
-  const withDv = files.find((file) => file.deletionVector);
-  if (withDv) {
-    throw new StrataError(
-      "STRATA_ERR_DELTA_UNSUPPORTED_FEATURE",
-      `table ${quote(table)} uses the Delta reader feature ${quote("deletionVectors")} (file ${quote(withDv.path)} has one), which Strata does not implement.`,
-      { table, feature: "deletionVectors" },
-    );
-  }
-  const txns = state.txns();
+  // Live files, tombstones and txns are replayed on first use (an append needs none of them).
+  let files: AddAction[] | undefined;
+  const liveFiles = (): AddAction[] => {
+    if (files !== undefined) return files;
+    const live = state.liveFiles();
+    const withDv = live.find((file) => file.deletionVector);
+    if (withDv) {
+      throw new StrataError(
+        "STRATA_ERR_DELTA_UNSUPPORTED_FEATURE",
+        `table ${quote(table)} uses the Delta reader feature ${quote("deletionVectors")} (file ${quote(withDv.path)} has one), which Strata does not implement.`,
+        { table, feature: "deletionVectors" },
+      );
+    }
+    files = live;
+    return files;
+  };
+  let tombstones: RemoveAction[] | undefined;
+  let txns: ReadonlyMap<string, TxnAction> | undefined;
+  const txnMap = (): ReadonlyMap<string, TxnAction> => {
+    txns ??= state.txns();
+    return txns;
+  };
   const commit = listing.commits.get(target);
   const timestamp = commitTimestamp(
     commit?.lastModified ?? listing.checkpoints.get(target)?.lastModified ?? 0,
@@ -232,10 +261,17 @@ async function replay(
     metadata,
     schema,
     partitionColumns: [...metadata.partitionColumns],
-    files,
-    tombstones: state.tombstones(),
-    txns,
-    txnVersion: (appId: string) => txns.get(appId)?.version,
+    get files() {
+      return liveFiles();
+    },
+    get tombstones() {
+      tombstones ??= state.tombstones();
+      return tombstones;
+    },
+    get txns() {
+      return txnMap();
+    },
+    txnVersion: (appId: string) => txnMap().get(appId)?.version,
     properties: { ...metadata.configuration },
     timestamp,
   };
