@@ -21,6 +21,20 @@ function harness() {
 }
 
 describe("strata CLI", () => {
+  test("help lists the definitions module's commands too, and the engine's alone when it does not load", async () => {
+    const { strata } = harness();
+    const help = await strata("help");
+    expect(help.code).toBe(0);
+    expect(help.output).toMatch(/\n {2}materialize +Materialise/);
+    expect(help.output).toMatch(/\n {2}hello +Print a greeting/);
+    expect((await strata("hello")).output).toBe("hello from the definitions module");
+    const lines: string[] = [];
+    const io: CliIO = { out: (l) => lines.push(l), err: (l) => lines.push(`ERR ${l}`), isTTY: false };
+    expect(await main(["--definitions", "no/such/definitions.ts", "help"], io)).toBe(0);
+    expect(lines.join("\n")).toMatch(/ERR \(the definitions module did not load.*no\/such\/definitions\.ts/);
+    expect(lines.join("\n")).toMatch(/\n {2}backfill +Materialise a partition range/);
+  });
+
   test("list and graph show the assets", async () => {
     const { strata } = harness();
     const list = await strata("list");

@@ -56,10 +56,18 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     module ??= await importDefinitionsModule(definitions);
     return module;
   };
-  const pipelineCommands =
-    name !== undefined && !(name in engineCommands) && name !== "help"
-      ? ((await loadModule()).commands ?? {})
-      : {};
+  // Help lists the definitions module's commands too; a module that does not load still leaves the engine's.
+  const listing = name === undefined || name === "help";
+  let pipelineCommands: Readonly<Record<string, CliCommand>> = {};
+  if (listing) {
+    try {
+      pipelineCommands = (await loadModule()).commands ?? {};
+    } catch (error) {
+      io.err(`(the definitions module did not load, so only engine commands are listed: ${String(error)})`);
+    }
+  } else if (!(name in engineCommands)) {
+    pipelineCommands = (await loadModule()).commands ?? {};
+  }
   const commands = { ...engineCommands, ...pipelineCommands };
   const command = name === undefined ? undefined : commands[name];
   if (command === undefined) {
