@@ -20,7 +20,10 @@ export interface OpenResources {
 export async function openResources(config: StrataConfig): Promise<OpenResources> {
   const opened = openLake(config.lake);
   const lake = opened.store;
-  const warehouse = await DuckDbWarehouse.open({ path: config.warehouse.path });
+  const warehouse = await DuckDbWarehouse.open({
+    path: config.warehouse.path,
+    threads: config.warehouse.threads,
+  });
   return {
     bindings: [
       bind.value(CONFIG, config),

@@ -15,7 +15,12 @@ export interface StrataConfig {
   readonly stateDir: string;
   /** The lake root: a local folder (embedded default) or s3://bucket/prefix (lake-config.ts). */
   readonly lake: LakeConfig;
-  readonly warehouse: { readonly kind: "duckdb"; readonly path: string };
+  readonly warehouse: {
+    readonly kind: "duckdb";
+    readonly path: string;
+    /** DuckDB worker threads per statement (models build side by side on pooled connections). */
+    readonly threads: number;
+  };
   readonly silver: {
     readonly dateFormats: readonly string[];
     readonly salesOutlierThreshold: number;
@@ -44,6 +49,7 @@ const KEYS = {
   stateDir: "STRATA_HOME",
   lake: "STRATA_LAKE",
   warehouse: "STRATA_WAREHOUSE",
+  warehouseThreads: "STRATA_WAREHOUSE_THREADS",
   dateFormats: "STRATA_DATE_FORMATS",
   outlier: "STRATA_SALES_OUTLIER_THRESHOLD",
   landingInterval: "STRATA_LANDING_SENSOR_INTERVAL_SECONDS",
@@ -146,6 +152,11 @@ export function loadConfig(
     problems.push(`${KEYS.warehouse}=${quote(warehouseSetting)} must be duckdb:<file> or duckdb::memory:`);
   const warehousePath = duckdb?.[1] === ":memory:" ? ":memory:" : absolute(duckdb?.[1] ?? "warehouse.duckdb");
 
+  const threadsSetting = get(KEYS.warehouseThreads);
+  const threads = threadsSetting === undefined || threadsSetting === "" ? 1 : Number(threadsSetting);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
+    problems.push(`${KEYS.warehouseThreads}=${quote(threadsSetting)} must be a whole number from 1 to 256`);
+
   const dateFormats = (get(KEYS.dateFormats) ?? "%d/%m/%Y,%d-%m-%Y")
     .split(",")
     .map((f) => f.trim())
@@ -165,7 +176,7 @@ export function loadConfig(
   const config: StrataConfig = {
     stateDir,
     lake,
-    warehouse: { kind: "duckdb", path: warehousePath },
+    warehouse: { kind: "duckdb", path: warehousePath, threads },
     silver: {
       dateFormats,
       salesOutlierThreshold: positiveNumber(get(KEYS.outlier), KEYS.outlier, 10_000, problems),

@@ -96,3 +96,21 @@ describe("lake configuration", () => {
     ]);
   });
 });
+
+describe("warehouse configuration", () => {
+  it("DuckDB threads per statement: 1 by default, a whole number from 1 to 256 otherwise", () => {
+    expect(loadConfig({ STRATA_CONFIG: "/x.json" }, cwd).warehouse).toEqual({
+      kind: "duckdb",
+      path: "/srv/strata/.strata/warehouse.duckdb",
+      threads: 1,
+    });
+    expect(
+      loadConfig({ STRATA_CONFIG: "/x.json", STRATA_WAREHOUSE_THREADS: "8" }, cwd).warehouse.threads,
+    ).toBe(8);
+    for (const bad of ["0", "2.5", "many", "1000"]) {
+      expect(problemsOf({ STRATA_WAREHOUSE_THREADS: bad })).toEqual([
+        `STRATA_WAREHOUSE_THREADS="${bad}" must be a whole number from 1 to 256`,
+      ]);
+    }
+  });
+});
