@@ -55,6 +55,13 @@ async function registerSource(
 }
 
 /**
+ * While Silver keeps running (steady landings, a Kafka stream), a model waits at most this long for
+ * it before refreshing from the latest committed Silver version (a Delta snapshot is consistent, so
+ * reading between Silver runs is safe).
+ */
+const GOLD_MAX_WAIT_SECONDS = 30;
+
+/**
  * One asset per SQL model (`gold/<model>`). Eager: it refreshes when what it reads changed; a model
  * that reads nothing (dim_date) is built when missing.
  */
@@ -64,7 +71,10 @@ export function goldAssets(project: SqlProject): AssetDefinition[] {
       key: goldAssetKey(model.name),
       deps: upstreamAssetKeys(model),
       group: `gold_${model.config.schema}`,
-      automation: upstreamAssetKeys(model).length === 0 ? onMissing() : eager(),
+      automation:
+        upstreamAssetKeys(model).length === 0
+          ? onMissing()
+          : eager({ maxWaitSeconds: GOLD_MAX_WAIT_SECONDS }),
       inject: [WAREHOUSE, DELTA_TABLES, LAKE_FILES],
       tags: {
         materialized: model.config.materialized,
