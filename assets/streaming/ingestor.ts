@@ -3,7 +3,7 @@ import type { KafkaConfig } from "../../resources/config/config.ts";
 import type { DeltaTables } from "../../resources/delta/delta-tables.ts";
 import { kafkaClient } from "../../resources/kafka/kafka.ts";
 import type { ObjectStore } from "../../resources/object-store/object-store.ts";
-import { ChunkPool, JsonLinesBuilder, LineArena } from "./jsonl.ts";
+import { ChunkPool, JsonLinesBuilder } from "./jsonl.ts";
 import { SilverKeyIndex } from "./key-index.ts";
 import { bronzeEventKey } from "./naming.ts";
 import { applyEventObjects, type EventObject, type StreamSilverCounts } from "./stream-silver.ts";
@@ -36,7 +36,7 @@ export interface IngestorOptions {
 }
 
 export interface FlushReport {
-  /** The objects written; their `bytes` are valid until the callback returns (the next flush reuses them). */
+  /** The objects written; their `bytes` are valid until the callback returns (later objects reuse them). */
   readonly objects: readonly EventObject[];
   readonly records: number;
   readonly silver: StreamSilverCounts;
@@ -82,9 +82,10 @@ export class KafkaIngestor {
   /** Offsets to commit (newest per partition) and whether a commit is in flight. */
   private readonly toCommit = new Map<number, number>();
   private committing: Promise<void> | undefined;
-  /** Where flushes put their Bronze objects together; flushes run one at a time, so one arena serves all. */
-  private readonly arena = new LineArena();
+  /** Buffers of the Bronze objects being built; each returns here once its object's flush is done. */
   private readonly chunks = new ChunkPool();
+  /** Partitions whose last fetch stopped short of the high watermark (a backlog being read). */
+  private readonly behind = new Set<number>();
 
   constructor(private readonly options: IngestorOptions) {
     this.now = options.now ?? Date.now;
@@ -95,7 +96,9 @@ export class KafkaIngestor {
   /** Joins the group and consumes until `stop()`. Resolves once the consumer runs. */
   async start(): Promise<void> {
     const { kafka } = this.options;
-    const consumer = kafkaClient(kafka.brokers, "strata-ingest").consumer({
+    // Reused fetch buffers: addMessages copies every value into its segment before onBatch returns.
+    const client = kafkaClient(kafka.brokers, "strata-ingest", undefined, { reuseFetchBuffers: true });
+    const consumer = client.consumer({
       groupId: kafka.groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
@@ -160,13 +163,21 @@ export class KafkaIngestor {
     if (!isRunning() || isStale()) return;
     const { messages } = batch;
     const last = messages[messages.length - 1];
+    let drained = false;
     if (last !== undefined) {
       this.addMessages(batch.partition, messages);
       // One resolve per fetch: the loop above has no await, so nothing can interleave with it.
       resolveOffset(last.offset);
+      // A backlog just read to its end: what is buffered is all there is for now, so waiting out
+      // batchMaxMs would only delay it (up to 250 ms at the end of a catch-up or a burst). A stream
+      // that keeps up (every fetch reaches the high watermark) never gets here: it batches by time.
+      const caughtUp = Number(last.offset) + 1 >= Number(batch.highWatermark);
+      drained = caughtUp && this.behind.has(batch.partition);
+      if (caughtUp) this.behind.delete(batch.partition);
+      else this.behind.add(batch.partition);
     }
     await heartbeat();
-    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) this.scheduleFlush();
+    if (drained || this.buffered >= 4 * this.options.kafka.batchMaxRecords) this.scheduleFlush();
     // Backpressure: do not run far ahead of Bronze/Silver. One flush may run while the next fetch is
     // in flight (Bronze writes wait on fsync, the fetch on the broker); with more queued (the timer
     // schedules them too), fetching waits for the oldest.
@@ -291,10 +302,10 @@ export class KafkaIngestor {
   }
 
   private async flush(taken: Map<number, PartitionBuffer>): Promise<void> {
-    const { kafka, lake, tables, silver } = this.options;
+    const { kafka } = this.options;
     const ingestedAtMs = this.now();
-    this.arena.reset();
     const objects: EventObject[] = [];
+    const built: JsonLinesBuilder[] = [];
     for (const [partition, buffer] of taken) {
       for (const segment of buffer.segments) {
         const name = { topic: kafka.topic, partition, startOffset: segment.startOffset };
@@ -303,11 +314,19 @@ export class KafkaIngestor {
           ...name,
           count: segment.lines.lines,
           ingestedAtMs,
-          bytes: segment.lines.toBuffer(this.arena),
+          // The builder's own memory, no copy: it goes back to the pool once this flush is done.
+          bytes: segment.lines.view(),
         });
-        segment.lines.release();
+        built.push(segment.lines);
       }
     }
+    await this.writeAndApply(objects, ingestedAtMs);
+    // Not on failure: a write still in flight may be reading them (the records are replayed anyway).
+    for (const lines of built) lines.release();
+  }
+
+  private async writeAndApply(objects: readonly EventObject[], ingestedAtMs: number): Promise<void> {
+    const { lake, tables, silver } = this.options;
     // Bronze writes (fsync-bound) and the Silver transform (CPU) overlap; Silver commits only once
     // Bronze is durable, and offsets are committed after both.
     const bronzeDurable = Promise.all(

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel } from "kafkajs";
 import { quote, StrataError } from "../../engine/index.ts";
 import type { KafkaConfig } from "../config/config.ts";
+import { framedSocketFactory } from "./framed-socket.ts";
 import { installRecordDecoder } from "./record-decoder.ts";
 
 /**
@@ -15,10 +16,19 @@ export function kafkaConfigured(config: KafkaConfig): boolean {
   return config.brokers.length > 0;
 }
 
+export interface KafkaClientOptions {
+  /**
+   * Fetch responses read into reused buffers (framed-socket.ts): fetched message keys and values
+   * are valid only until `eachBatch` returns. For a consumer that copies what it keeps (Bronze).
+   */
+  readonly reuseFetchBuffers?: boolean;
+}
+
 export function kafkaClient(
   brokers: readonly string[],
   clientId = "strata",
   retry: { readonly retries: number } = { retries: 8 },
+  options: KafkaClientOptions = {},
 ): Kafka {
   if (brokers.length === 0) throw new StrataError("STRATA_ERR_KAFKA_NOT_CONFIGURED", NO_BROKER);
   // Before any fetch: kafkajs loads its fetch decoders lazily, on the first one (record-decoder.ts).
@@ -26,6 +36,7 @@ export function kafkaClient(
   return new Kafka({
     clientId,
     brokers: [...brokers],
+    ...(options.reuseFetchBuffers === true ? { socketFactory: framedSocketFactory() } : {}),
     // kafkajs logs every retried connection at ERROR; Strata reports outages itself (health, lag).
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
