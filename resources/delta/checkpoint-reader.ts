@@ -96,10 +96,15 @@ function headerOf(
   const rows: Record<string, unknown>[] = [];
   for (const [i, path] of paths.entries()) {
     const schema = schemas[i] ?? {};
-    const parsed = polarsRows(
-      path,
-      ["protocol", "metaData"].filter((column) => column in schema),
-    );
+    let parsed: { rows: Record<string, unknown>[]; bytes: number } | undefined;
+    try {
+      parsed = polarsRows(
+        path,
+        ["protocol", "metaData"].filter((column) => column in schema),
+      );
+    } catch {
+      return undefined; // the eager path reads it through DuckDB, which reports a damaged file with a code
+    }
     if (parsed === undefined) return undefined;
     rows.push(...parsed.rows);
   }
