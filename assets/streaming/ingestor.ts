@@ -86,6 +86,8 @@ export class KafkaIngestor {
   private readonly chunks = new ChunkPool();
   /** Partitions whose last fetch stopped short of the high watermark (a backlog being read). */
   private readonly behind = new Set<number>();
+  /** A backlog was read to its end since the last flush was scheduled (see noteCatchUp). */
+  private drained = false;
 
   constructor(private readonly options: IngestorOptions) {
     this.now = options.now ?? Date.now;
@@ -103,10 +105,10 @@ export class KafkaIngestor {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 50,
-      // Fetches of a few MB: kafkajs joins each response into one fresh buffer, and a fresh 24 MB
-      // buffer costs ~1.5 µs of page faults per 700-byte event here (4 MB: ~0.2). Measured over one
-      // process, alternating (CPU per event, 50,000 events): 32 MB/8 MB per partition 3.8 µs,
-      // 8 MB/4 MB 3.0 µs, 4 MB/2 MB 2.8 µs.
+      // Fetches of a few MB. Before responses were read into reused buffers (framed-socket.ts), each
+      // fetch cost a fresh buffer of its size in page faults: 32 MB/8 MB per partition 3.8 µs of CPU
+      // per event, 4 MB/2 MB 2.8 µs. With reuse, 4/2, 8/4 and 16/8 MB measured alike (100,000 events,
+      // alternating); the smallest keeps the least memory.
       maxBytesPerPartition: 2 * 1024 * 1024,
       maxBytes: 4 * 1024 * 1024,
       // Broker outages: keep retrying, then kafkajs restarts the consumer from the committed offsets.
@@ -163,25 +165,37 @@ export class KafkaIngestor {
     if (!isRunning() || isStale()) return;
     const { messages } = batch;
     const last = messages[messages.length - 1];
-    let drained = false;
     if (last !== undefined) {
       this.addMessages(batch.partition, messages);
       // One resolve per fetch: the loop above has no await, so nothing can interleave with it.
       resolveOffset(last.offset);
-      // A backlog just read to its end: what is buffered is all there is for now, so waiting out
-      // batchMaxMs would only delay it (up to 250 ms at the end of a catch-up or a burst). A stream
-      // that keeps up (every fetch reaches the high watermark) never gets here: it batches by time.
-      const caughtUp = Number(last.offset) + 1 >= Number(batch.highWatermark);
-      drained = caughtUp && this.behind.has(batch.partition);
-      if (caughtUp) this.behind.delete(batch.partition);
-      else this.behind.add(batch.partition);
+      this.noteCatchUp(batch.partition, Number(last.offset) + 1 >= Number(batch.highWatermark));
     }
     await heartbeat();
-    if (drained || this.buffered >= 4 * this.options.kafka.batchMaxRecords) this.scheduleFlush();
+    if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) this.scheduleFlush();
+    else this.flushIfDrained();
     // Backpressure: do not run far ahead of Bronze/Silver. One flush may run while the next fetch is
     // in flight (Bronze writes wait on fsync, the fetch on the broker); with more queued (the timer
     // schedules them too), fetching waits for the oldest.
     while (this.flushes.length > 1 && this.flushes[0] !== undefined) await this.flushes[0];
+  }
+
+  /**
+   * A backlog read to its end on every partition that had one (a partition's previous fetch stopped
+   * short of the high watermark, its latest reached it): what is buffered is all there is for now,
+   * so waiting out batchMaxMs would only delay it (up to 250 ms at the end of a catch-up or a
+   * burst). Waiting for the last partition keeps it one flush (partitions drain a fetch or two
+   * apart; each flush costs a Silver merge and commits). A stream that keeps up (every fetch reaches
+   * the high watermark) never gets here: it batches by time, as does a partition that stays behind.
+   */
+  private noteCatchUp(partition: number, caughtUp: boolean): void {
+    if (!caughtUp) this.behind.add(partition);
+    else if (this.behind.delete(partition) && this.behind.size === 0) this.drained = true;
+  }
+
+  /** A drained backlog flushes once no flush is running (what arrives meanwhile joins it). */
+  private flushIfDrained(): void {
+    if (this.drained && this.flushes.length === 0) this.scheduleFlush();
   }
 
   /**
@@ -260,6 +274,7 @@ export class KafkaIngestor {
   }
 
   private scheduleFlush(): void {
+    this.drained = false;
     if (this.buffered === 0) return;
     const taken = this.buffers;
     this.buffers = new Map();
@@ -274,6 +289,7 @@ export class KafkaIngestor {
       })
       .finally(() => {
         this.flushes.shift();
+        this.flushIfDrained();
       });
     this.flushes.push(this.flushChain);
   }
