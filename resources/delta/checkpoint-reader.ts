@@ -87,20 +87,23 @@ function keepDecoded(identity: string | undefined, actions: readonly LogAction[]
 
 const isHeader = (action: LogAction): boolean => action.kind === "protocol" || action.kind === "metaData";
 
-/** The protocol and metaData rows of local parts (only those columns are read), or undefined when polars cannot give them. */
-function headerOf(
-  paths: readonly string[],
-  schemas: readonly Record<string, pl.DataType>[],
-  checkpoint: CheckpointFiles,
-): LogAction[] | undefined {
+const HEADER_COLUMNS = ["protocol", "metaData"];
+
+/**
+ * Local parts opened for a deferred decode: their protocol and metaData (only those columns are
+ * read). Undefined when polars cannot decode every part as the log's JSON.
+ */
+function openDeferred(paths: readonly string[], checkpoint: CheckpointFiles): DeferredCheckpoint | undefined {
+  const schemas = polarsSchemas(paths);
+  if (schemas === undefined) return undefined;
   const rows: Record<string, unknown>[] = [];
   for (const [i, path] of paths.entries()) {
-    const schema = schemas[i] ?? {};
+    const columns = Object.keys(schemas[i] ?? {});
     let parsed: { rows: Record<string, unknown>[]; bytes: number } | undefined;
     try {
       parsed = polarsRows(
         path,
-        ["protocol", "metaData"].filter((column) => column in schema),
+        HEADER_COLUMNS.filter((column) => columns.includes(column)),
       );
     } catch {
       return undefined; // the eager path reads it through DuckDB, which reports a damaged file with a code
@@ -108,12 +111,16 @@ function headerOf(
     if (parsed === undefined) return undefined;
     rows.push(...parsed.rows);
   }
-  return checkpointActions(rows, checkpoint).filter(isHeader);
+  return {
+    header: checkpointActions(rows, checkpoint).filter(isHeader),
+    otherColumns: schemas.map((schema) => Object.keys(schema).filter((c) => !HEADER_COLUMNS.includes(c))),
+  };
 }
 
-/** The deferred half of `openCheckpoint`: every action of local parts whose schema polars decodes. */
+/** The deferred half of `openCheckpoint`: the header, then the actions in the parts' other columns. */
 function decodeDeferred(
   paths: readonly string[],
+  deferred: DeferredCheckpoint,
   checkpoint: CheckpointFiles,
   identity: string | undefined,
 ): readonly LogAction[] {
@@ -121,10 +128,12 @@ function decodeDeferred(
   if (cached !== undefined) return cached.actions;
   const rows: Record<string, unknown>[] = [];
   let bytes = 0;
-  for (const path of paths) {
+  for (const [i, path] of paths.entries()) {
+    const columns = deferred.otherColumns[i] ?? [];
+    if (columns.length === 0) continue;
     let parsed: { rows: Record<string, unknown>[]; bytes: number } | undefined;
     try {
-      parsed = polarsRows(path);
+      parsed = polarsRows(path, columns);
     } catch (error) {
       throw unreadableLater(checkpoint, path, error);
     }
@@ -132,7 +141,7 @@ function decodeDeferred(
     rows.push(...parsed.rows);
     bytes += parsed.bytes;
   }
-  const actions = checkpointActions(rows, checkpoint);
+  const actions = [...deferred.header, ...checkpointActions(rows, checkpoint)];
   keepDecoded(identity, actions, bytes);
   return actions;
 }
@@ -162,8 +171,14 @@ export interface OpenedCheckpoint {
   actions(): readonly LogAction[];
 }
 
-/** Protocol and metaData of checkpoints opened without their file actions, by content identity. */
-const headers = new Map<string, readonly LogAction[]>();
+/** A checkpoint opened without its file actions: its protocol and metaData, and each part's other columns. */
+interface DeferredCheckpoint {
+  readonly header: readonly LogAction[];
+  readonly otherColumns: readonly (readonly string[])[];
+}
+
+/** Checkpoints opened without their file actions, by content identity. */
+const headers = new Map<string, DeferredCheckpoint>();
 const MAX_HEADERS = 256;
 
 /**
@@ -183,14 +198,14 @@ export async function openCheckpoint(
     const local = paths.filter((path): path is string => path !== undefined);
     // A remembered header means the parts were found decodable when it was read.
     const known = identity === undefined ? undefined : headers.get(identity);
-    const schemas = known !== undefined || local.length < paths.length ? undefined : polarsSchemas(local);
-    if (known !== undefined || schemas !== undefined) {
-      const header = known ?? (schemas === undefined ? undefined : headerOf(local, schemas, checkpoint));
-      if (header !== undefined) {
-        if (identity !== undefined) remember(headers, identity, header, MAX_HEADERS);
-        let actions: readonly LogAction[] | undefined;
-        return { header, actions: () => (actions ??= decodeDeferred(local, checkpoint, identity)) };
-      }
+    const deferred = known ?? (local.length < paths.length ? undefined : openDeferred(local, checkpoint));
+    if (deferred !== undefined) {
+      if (identity !== undefined) remember(headers, identity, deferred, MAX_HEADERS);
+      let actions: readonly LogAction[] | undefined;
+      return {
+        header: deferred.header,
+        actions: () => (actions ??= decodeDeferred(local, deferred, checkpoint, identity)),
+      };
     }
   }
   const actions = await readCheckpoint(store, checkpoint);
