@@ -72,6 +72,8 @@ export class KafkaIngestor {
   private buffers = new Map<number, PartitionBuffer>();
   private buffered = 0;
   private flushChain: Promise<void> = Promise.resolve();
+  /** A flush is queued on the chain and has not taken the buffers yet. */
+  private flushQueued = false;
   /** Flushes scheduled on the chain and not finished yet, oldest first (they finish in order). */
   private readonly flushes: Promise<void>[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -175,8 +177,8 @@ export class KafkaIngestor {
     if (this.buffered >= 4 * this.options.kafka.batchMaxRecords) this.scheduleFlush();
     else this.flushIfDrained();
     // Backpressure: do not run far ahead of Bronze/Silver. One flush may run while the next fetch is
-    // in flight (Bronze writes wait on fsync, the fetch on the broker); with more queued (the timer
-    // schedules them too), fetching waits for the oldest.
+    // in flight (Bronze writes wait on fsync, the fetch on the broker); with one queued as well (it
+    // takes what is buffered when it starts), fetching waits for the running one.
     while (this.flushes.length > 1 && this.flushes[0] !== undefined) await this.flushes[0];
   }
 
@@ -273,14 +275,24 @@ export class KafkaIngestor {
     }
   }
 
+  /**
+   * Queues a flush of everything buffered when it starts: while one flush runs, the next one waits
+   * and takes what arrives meanwhile (one queued flush at most). Taking the buffers when it was
+   * queued instead made a queue of small flushes whenever Silver was slower than the fetches (each
+   * a Silver merge and commits), and the timer kept adding to it.
+   */
   private scheduleFlush(): void {
     this.drained = false;
-    if (this.buffered === 0) return;
-    const taken = this.buffers;
-    this.buffers = new Map();
-    this.buffered = 0;
+    if (this.buffered === 0 || this.flushQueued) return;
+    this.flushQueued = true;
     this.flushChain = this.flushChain
-      .then(() => this.flush(taken))
+      .then(() => {
+        this.flushQueued = false;
+        const taken = this.buffers;
+        this.buffers = new Map();
+        this.buffered = 0;
+        return this.flush(taken);
+      })
       .catch((error: unknown) => {
         // The records stay uncommitted in Kafka: a restarted consumer reads them again.
         this.failure = error instanceof Error ? error : new Error(String(error));
