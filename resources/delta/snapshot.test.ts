@@ -3,7 +3,19 @@
  * in-commit timestamps), `_last_checkpoint` as a mere hint, incomplete multi-part checkpoints,
  * history, stores without local paths, active files for DuckDB, and the coded errors.
  */
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rename,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,6 +100,18 @@ class RemoteLikeStore implements ObjectStore {
   }
   localPath(): string | undefined {
     return undefined;
+  }
+}
+
+/** A local store that counts listings (a probed log load lists nothing). */
+class ListCountingStore extends LocalObjectStore {
+  lists = 0;
+  constructor(inner: LocalObjectStore) {
+    super(inner.localPath("") ?? "");
+  }
+  override list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+    this.lists++;
+    return super.list(prefix, options);
   }
 }
 
@@ -222,7 +246,7 @@ describe("checkpoints and _last_checkpoint", () => {
     expect((await readTable(store, "table", snapshot)).height).toBe(31);
   });
 
-  it("in a local folder, probes from _last_checkpoint and finds what listing finds, a newer checkpoint too", async () => {
+  it("in a local folder, probes a long log from _last_checkpoint and finds what listing finds, a newer checkpoint too", async () => {
     const directory = await mkdtemp(join(tmpdir(), "strata-delta-probe-"));
     temporaryDirectories.push(directory);
     const store = new LocalObjectStore(directory);
@@ -232,23 +256,34 @@ describe("checkpoints and _last_checkpoint", () => {
       properties: { "delta.checkpointInterval": "10" },
     });
     for (let i = 1; i <= 23; i++) await table.append(pl.DataFrame({ id: [`r${i}`] }));
+    // The same log 1,000 versions on (as if versions 0-999 had been cleaned up): long enough to probe.
+    const log = join(directory, "t/_delta_log");
+    for (const name of await readdir(log)) {
+      const match = /^(\d{20})(\..*)$/.exec(name);
+      if (match)
+        await rename(
+          join(log, name),
+          join(log, `${String(Number(match[1]) + 1000).padStart(20, "0")}${match[2]}`),
+        );
+    }
     const listed = await loadSnapshot(new RemoteLikeStore(store), "t");
-    expect([listed.version, listed.checkpointVersion]).toEqual([23, 20]);
-    // A crash between writing checkpoint 20 and updating the hint leaves it at 10.
-    await writeFile(join(directory, "t/_delta_log/_last_checkpoint"), '{"version":10,"size":12}');
-    const probed = await loadSnapshot(store, "t");
-    expect([probed.version, probed.checkpointVersion]).toEqual([23, 20]);
+    expect([listed.version, listed.checkpointVersion]).toEqual([1023, 1020]);
+    // A crash between writing checkpoint 1020 and updating the hint leaves it at 1010.
+    await writeFile(join(log, "_last_checkpoint"), '{"version":1010,"size":12}');
+    const counting = new ListCountingStore(store);
+    const probed = await loadSnapshot(counting, "t");
+    expect(counting.lists).toBe(0);
+    expect([probed.version, probed.checkpointVersion]).toEqual([1023, 1020]);
     expect(probed.files).toEqual(listed.files);
-    const older = await loadSnapshot(store, "t", { version: 15 });
-    expect([older.version, older.checkpointVersion, older.files.length]).toEqual([15, 10, 15]);
-    expect(await probeLog(store, "t", { version: 20, parts: undefined })).toMatchObject({
-      checkpoints: new Map([[20, expect.objectContaining({ version: 20 })]]),
-    });
-    expect([
-      ...((await probeLog(store, "t", { version: 20, parts: undefined }))?.commits.keys() ?? []),
-    ]).toEqual([20, 21, 22, 23]);
+    const older = await loadSnapshot(counting, "t", { version: 1015 });
+    expect([older.version, older.checkpointVersion, older.files.length]).toEqual([1015, 1010, 15]);
+    expect(counting.lists).toBe(0);
+    const fromHint = await probeLog(store, "t", { version: 1010, parts: undefined });
+    expect([...(fromHint?.checkpoints.keys() ?? [])]).toEqual([1010, 1020]);
+    expect([...(fromHint?.commits.keys() ?? [])]).toEqual(Array.from({ length: 14 }, (_, i) => 1010 + i));
     // A hint naming a checkpoint that is not there: no probed listing (the caller lists).
-    expect(await probeLog(store, "t", { version: 20, parts: 2 })).toBeUndefined();
+    expect(await probeLog(store, "t", { version: 1020, parts: 2 })).toBeUndefined();
+    expect((await loadSnapshot(counting, "t", { version: 1020 })).version).toBe(1020);
   });
 
   it("decodes a local checkpoint's file actions only when files are first asked for", async () => {

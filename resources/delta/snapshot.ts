@@ -64,6 +64,15 @@ function tableName(store: ObjectStore, root: string): string {
 }
 
 /**
+ * From this checkpoint version on, a local log is probed rather than listed. Reading a directory
+ * costs ~1.3 µs per entry (~1.4 ms at 1,100 entries); probing costs ~0.4 ms with no commit after
+ * the checkpoint and ~1.5 ms with nine (each is a stat and a sidecar read, for its commit and a
+ * possible newer checkpoint). So probing pays from about a thousand entries and wins outright on
+ * the long logs of streaming tables; below that, listing is cheaper.
+ */
+const PROBE_FROM_VERSION = 1_000;
+
+/**
  * The listing to replay `version` (latest when undefined) from. `_last_checkpoint` only lets us
  * skip listing older files (or, in a local folder, probe for the newer ones); when it is missing,
  * corrupt, points at a checkpoint that is not there, or the wanted version is older than it, the
@@ -77,7 +86,8 @@ async function listingFor(
   const hint = await readLastCheckpointHint(store, root);
   if (hint !== undefined && (version === undefined || version >= hint.version)) {
     const localFolder = store.localPath(logPrefix(root)) !== undefined;
-    const probed = localFolder ? await probeLog(store, root, hint) : undefined;
+    const probed =
+      localFolder && hint.version >= PROBE_FROM_VERSION ? await probeLog(store, root, hint) : undefined;
     if (probed !== undefined) return probed;
     const listing = await listLog(store, root, hint.version);
     if (listing.checkpoints.has(hint.version)) return listing;
