@@ -143,7 +143,7 @@ export async function probeLog(
           v2Checkpoints: new Set(),
         };
       }
-      if (commit !== undefined) commits.set(version, objectInfo(commit));
+      if (commit !== undefined) commits.set(version, commit);
       if (newer !== undefined) {
         checkpoints.set(version, {
           version,
@@ -158,11 +158,6 @@ export async function probeLog(
     const start = from;
     probed = await probe(Array.from({ length: PROBE_WINDOW }, (_, i) => start + i));
   }
-}
-
-/** An ObjectInfo without the extra fields `head` returns. */
-function objectInfo(info: ObjectInfo): ObjectInfo {
-  return { key: info.key, size: info.size, lastModified: info.lastModified, etag: info.etag };
 }
 
 /** List the log; with `fromVersion`, only files of that version and later (S3 StartAfter). */
