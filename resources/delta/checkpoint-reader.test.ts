@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../object-store/local-object-store.ts";
-import type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from "../object-store/object-store.ts";
+import type { ListOptions, ObjectInfo } from "../object-store/object-store.ts";
 import {
   checkpointActions,
   clearCheckpointCache,
@@ -19,6 +19,7 @@ import {
 import { isRecord } from "./log-actions.ts";
 import { listLog } from "./log-listing.ts";
 import { loadSnapshot } from "./snapshot.ts";
+import { RemoteLikeStore } from "./testing/remote-like-store.ts";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/delta-conformance/", import.meta.url));
 const corpus = new LocalObjectStore(CORPUS);
@@ -77,40 +78,20 @@ describe("checkpoint decoders", () => {
 });
 
 /** The corpus copy as a remote store exposes it (no local paths), counting checkpoint reads. */
-class CountingStore implements ObjectStore {
-  readonly url: string;
+class CountingStore extends RemoteLikeStore {
   checkpointReads = 0;
   constructor(
-    private readonly inner: LocalObjectStore,
+    inner: LocalObjectStore,
     private readonly withEtags = true,
   ) {
-    this.url = `${inner.url}#counting`;
+    super(inner, `${inner.url}#counting`);
   }
-  get(key: string): Promise<Uint8Array> {
+  override get(key: string): Promise<Uint8Array> {
     if (key.includes(".checkpoint.")) this.checkpointReads++;
-    return this.inner.get(key);
+    return super.get(key);
   }
-  getIfExists(key: string): Promise<Uint8Array | undefined> {
-    return this.inner.getIfExists(key);
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  put(key: string, body: Uint8Array, options?: PutOptions): Promise<ObjectInfo> {
-    return this.inner.put(key, body, options);
-  }
-  putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<boolean> {
-    return this.inner.putIfAbsent(key, body, options);
-  }
-  async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
-    for await (const info of this.inner.list(prefix, options))
-      yield this.withEtags ? info : { ...info, etag: "" };
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  localPath(): string | undefined {
-    return undefined;
+  override async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+    for await (const info of super.list(prefix, options)) yield this.withEtags ? info : { ...info, etag: "" };
   }
 }
 

@@ -17,43 +17,15 @@ import {
   setKeyIndexBudget,
   sourceKeysOf,
 } from "./key-index.ts";
+import { RemoteLikeStore } from "./testing/remote-like-store.ts";
 import { createTestStore } from "./testing/test-store.ts";
 
 /** Delegates to a store and counts reads of data files (not of the log); never offers a local path. */
-class CountingStore implements ObjectStore {
+class CountingStore extends RemoteLikeStore {
   dataReads = 0;
-  constructor(private readonly inner: ObjectStore) {}
-  get url(): string {
-    return this.inner.url;
-  }
-  get(key: string): Promise<Uint8Array> {
+  override get(key: string): Promise<Uint8Array> {
     if (!key.includes("_delta_log/")) this.dataReads++;
-    return this.inner.get(key);
-  }
-  getIfExists(key: string): Promise<Uint8Array | undefined> {
-    return this.inner.getIfExists(key);
-  }
-  head(key: string): ReturnType<ObjectStore["head"]> {
-    return this.inner.head(key);
-  }
-  put(
-    key: string,
-    body: Uint8Array,
-    options?: Parameters<ObjectStore["put"]>[2],
-  ): ReturnType<ObjectStore["put"]> {
-    return this.inner.put(key, body, options);
-  }
-  putIfAbsent(key: string, body: Uint8Array, options?: Parameters<ObjectStore["put"]>[2]): Promise<boolean> {
-    return this.inner.putIfAbsent(key, body, options);
-  }
-  list(prefix: string, options?: Parameters<ObjectStore["list"]>[1]): ReturnType<ObjectStore["list"]> {
-    return this.inner.list(prefix, options);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  localPath(): string | undefined {
-    return undefined;
+    return super.get(key);
   }
 }
 

@@ -23,7 +23,7 @@ import pl from "nodejs-polars";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ErrorCode, StrataError } from "../../engine/errors.ts";
 import { LocalObjectStore } from "../object-store/local-object-store.ts";
-import type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from "../object-store/object-store.ts";
+import type { ListOptions, ObjectInfo } from "../object-store/object-store.ts";
 import { clearCheckpointCache } from "./checkpoint-reader.ts";
 import { DeltaTable } from "./delta-table.ts";
 import { sqlString, withDuckDb } from "./duckdb-parquet.ts";
@@ -32,6 +32,7 @@ import { readHistory } from "./history.ts";
 import { probeLog } from "./log-listing.ts";
 import { activeFiles, readTable } from "./read-table.ts";
 import { latestVersion, loadSnapshot } from "./snapshot.ts";
+import { RemoteLikeStore } from "./testing/remote-like-store.ts";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/delta-conformance/", import.meta.url));
 const corpus = new LocalObjectStore(CORPUS);
@@ -71,37 +72,9 @@ async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | string> {
   }
 }
 
-/** The same files, but as a remote store would expose them: no local paths. */
-class RemoteLikeStore implements ObjectStore {
-  readonly url: string;
-  constructor(private readonly inner: LocalObjectStore) {
-    this.url = "s3://bucket/lake";
-  }
-  get(key: string): Promise<Uint8Array> {
-    return this.inner.get(key);
-  }
-  getIfExists(key: string): Promise<Uint8Array | undefined> {
-    return this.inner.getIfExists(key);
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  put(key: string, body: Uint8Array, options?: PutOptions): Promise<ObjectInfo> {
-    return this.inner.put(key, body, options);
-  }
-  putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<boolean> {
-    return this.inner.putIfAbsent(key, body, options);
-  }
-  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix, options);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  localPath(): string | undefined {
-    return undefined;
-  }
-}
+/** The same files, as a remote store would expose them (no local paths). */
+const remoteLike = (inner: LocalObjectStore): RemoteLikeStore =>
+  new RemoteLikeStore(inner, "s3://bucket/lake");
 
 /** A local store that counts listings (a probed log load lists nothing). */
 class ListCountingStore extends LocalObjectStore {
@@ -266,7 +239,7 @@ describe("checkpoints and _last_checkpoint", () => {
           join(log, `${String(Number(match[1]) + 1000).padStart(20, "0")}${match[2]}`),
         );
     }
-    const listed = await loadSnapshot(new RemoteLikeStore(store), "t");
+    const listed = await loadSnapshot(remoteLike(store), "t");
     expect([listed.version, listed.checkpointVersion]).toEqual([1023, 1020]);
     // A crash between writing checkpoint 1020 and updating the hint leaves it at 1010.
     await writeFile(join(log, "_last_checkpoint"), '{"version":1010,"size":12}');
@@ -298,13 +271,13 @@ describe("checkpoints and _last_checkpoint", () => {
     // Through a store without local paths, everything is decoded when the table is opened.
     clearCheckpointCache();
     const again = await copyTable("delta-rs/simple_table_with_checkpoint");
-    const remote = await loadSnapshot(new RemoteLikeStore(again.store), "table");
+    const remote = await loadSnapshot(remoteLike(again.store), "table");
     await unlink(join(again.log, "00000000000000000010.checkpoint.parquet"));
     expect(remote.files.length).toBeGreaterThan(0);
   });
 
   it("reads checkpoints and data through get() when the store has no local paths", async () => {
-    const remote = new RemoteLikeStore(corpus);
+    const remote = remoteLike(corpus);
     const snapshot = await loadSnapshot(remote, "delta-rs/simple_table_with_checkpoint");
     expect(snapshot.checkpointVersion).toBe(10);
     expect((await readTable(remote, "delta-rs/simple_table_with_checkpoint", snapshot)).height).toBe(11);
