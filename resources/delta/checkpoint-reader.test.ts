@@ -10,12 +10,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../object-store/local-object-store.ts";
 import type { ListOptions, ObjectInfo } from "../object-store/object-store.ts";
-import {
-  checkpointActions,
-  clearCheckpointCache,
-  rowsWithDuckDb,
-  rowsWithPolars,
-} from "./checkpoint-reader.ts";
+import { rowsWithDuckDb, rowsWithPolars } from "./checkpoint-decoders.ts";
+import { checkpointActions, clearCheckpointCache } from "./checkpoint-reader.ts";
 import { isRecord } from "./log-actions.ts";
 import { listLog } from "./log-listing.ts";
 import { loadSnapshot } from "./snapshot.ts";
