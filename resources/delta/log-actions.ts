@@ -197,18 +197,3 @@ export function decodedFileKey(decodedPath: string, dv: DeletionVectorDescriptor
     : "";
   return `${decodedPath}\u0000${dvId}`;
 }
-
-/**
- * `add.path` is an RFC 2396 URI reference: decode it exactly once to get the key relative to the
- * table root. Hive escapes in directory names (`%3A`) are part of the real name and stay as they are.
- */
-export function decodeLogPath(path: string): string {
-  // Most paths have no escapes; decodeURIComponent costs ~0.5 µs even then, per file per load.
-  if (!path.includes("%")) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    // A lone '%' not followed by hex digits: old writers logged raw paths; take it literally.
-    return path;
-  }
-}

@@ -14,7 +14,8 @@ import type {
   RemoveAction,
   TxnAction,
 } from "./actions.ts";
-import { decodedFileKey, decodeLogPath, type LogAction } from "./log-actions.ts";
+import { decodedFileKey, type LogAction } from "./log-actions.ts";
+import { decodeLogPath } from "./partition-values.ts";
 
 export class ReplayState {
   protocol: ProtocolAction | undefined;

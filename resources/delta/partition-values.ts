@@ -38,8 +38,19 @@ export function encodeLogPath(path: string): string {
     .join("/");
 }
 
+/**
+ * `add.path` is an RFC 2396 URI reference: decode it exactly once to get the key relative to the
+ * table root. Hive escapes in directory names (`%3A`) are part of the real name and stay as they are.
+ */
 export function decodeLogPath(path: string): string {
-  return decodeURIComponent(path);
+  // Most paths have no escapes; decodeURIComponent costs ~0.5 µs even then, per file per load.
+  if (!path.includes("%")) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    // A lone '%' not followed by hex digits: old writers logged raw paths; take it literally.
+    return path;
+  }
 }
 
 /** The directory of one partition, e.g. `year=2024/region=North%3AEast/`; empty when unpartitioned. */

@@ -9,9 +9,9 @@ import pl from "nodejs-polars";
 import { quote, StrataError } from "../../engine/errors.ts";
 import type { ObjectStore } from "../object-store/object-store.ts";
 import type { AddAction } from "./actions.ts";
-import { decodeLogPath } from "./log-actions.ts";
 import { readDataFile } from "./parquet-file.ts";
 import { partitionLiteral } from "./partition-read.ts";
+import { decodeLogPath } from "./partition-values.ts";
 import { type DeltaStructField, polarsTypeFor } from "./schema.ts";
 import { type DeltaSnapshot, normaliseRoot } from "./snapshot.ts";
 
