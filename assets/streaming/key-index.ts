@@ -1,7 +1,7 @@
 import pl from "nodejs-polars";
 import type { DeltaTable } from "../../resources/delta/delta-table.ts";
+import { hashKeyRows } from "../../resources/delta/key-hashes.ts";
 import {
-  hashKeyRows,
   type KeyIndexTable,
   type LoadedKeys,
   loadKeys,

@@ -8,15 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ObjectStore } from "../object-store/object-store.ts";
 import { commitTransaction } from "./commit.ts";
 import { DeltaTable, whenSourceNewer } from "./delta-table.ts";
-import {
-  clearKeyIndex,
-  hashKeyRows,
-  keyIndexSize,
-  keyRows,
-  rowsWithKeys,
-  setKeyIndexBudget,
-  sourceKeysOf,
-} from "./key-index.ts";
+import { hashKeyRows, keyRows } from "./key-hashes.ts";
+import { clearKeyIndex, keyIndexSize, rowsWithKeys, setKeyIndexBudget, sourceKeysOf } from "./key-index.ts";
 import { RemoteLikeStore } from "./testing/remote-like-store.ts";
 import { createTestStore } from "./testing/test-store.ts";
 
